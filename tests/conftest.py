@@ -1,0 +1,178 @@
+"""Shared fixtures: every database test runs once per backend it claims.
+
+A test asks for the ``db`` fixture and gets a :class:`Backend` with sync and async URLs
+pointing at a fresh, empty database. By default a test runs on ``sqlite`` and
+``postgresql``; ``@pytest.mark.backends("postgresql")`` narrows (or widens, with
+``"mariadb"``) that list. Test ids carry the backend name: ``test_x[sqlite]``.
+
+PostgreSQL and MariaDB URLs come from ``TEST_POSTGRES_URL`` / ``TEST_MARIADB_URL``.
+Locally an unreachable server skips its tests with one line saying how to enable them;
+with ``CI=true`` it fails them.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import URL
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+# Every example folder is importable by module name, as when a file runs as a script there.
+for folder in sorted({p.parent for p in EXAMPLES.rglob("*.py")}):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+DEFAULT_BACKENDS = ("sqlite", "postgresql")
+SERVER_URLS = {
+    "postgresql": os.environ.get(
+        "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    ),
+    "mariadb": os.environ.get("TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+}
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+ENABLE_HINT = {
+    "postgresql": "start PostgreSQL or point TEST_POSTGRES_URL at one",
+    "mariadb": "start MariaDB or point TEST_MARIADB_URL at one",
+}
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One database a test runs against."""
+
+    name: str
+    url: str
+
+    @property
+    def async_url(self) -> str:
+        driver = ASYNC_DRIVERS.get(self.name)
+        if driver is None:
+            raise NotImplementedError(f"no async driver set up for {self.name}")
+        return make_url(self.url).set(drivername=driver).render_as_string(hide_password=False)
+
+    @property
+    def sa_url(self) -> URL:
+        return make_url(self.url)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "backends(*names): the backends a db test runs on (default sqlite, postgresql)"
+    )
+
+
+def pytest_generate_tests(metafunc):
+    if "db" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        names = marker.args if marker else DEFAULT_BACKENDS
+        metafunc.parametrize("db", names, indirect=True, ids=list(names))
+
+
+_reachable: dict[str, str | None] = {}
+
+
+def _server_error(name: str) -> str | None:
+    """None when the server answers, else a one-line reason. Probed once per run."""
+    if name not in _reachable:
+        engine = create_engine(SERVER_URLS[name])
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("select 1"))
+            _reachable[name] = None
+        except Exception as exc:  # any driver or network error means "not reachable"
+            _reachable[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        finally:
+            engine.dispose()
+    return _reachable[name]
+
+
+def _reset_postgresql(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        # A connection left over by an earlier test must not block the reset.
+        conn.execute(
+            text(
+                "select pg_terminate_backend(pid) from pg_stat_activity "
+                "where datname = current_database() and pid <> pg_backend_pid()"
+            )
+        )
+        conn.execute(text("drop schema if exists public cascade"))
+        conn.execute(text("create schema public"))
+    engine.dispose()
+
+
+def _reset_mariadb(url: str) -> None:
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    database = make_url(url).database
+    with engine.connect() as conn:
+        conn.execute(text(f"drop database if exists `{database}`"))
+        conn.execute(text(f"create database `{database}`"))
+    engine.dispose()
+
+
+def connect_backend(name: str, tmp_path: Path) -> Backend:
+    if name == "sqlite":
+        return Backend("sqlite", f"sqlite:///{tmp_path / 'test.db'}")
+    reason = _server_error(name)
+    if reason is not None:
+        message = f"{name} unreachable at {SERVER_URLS[name]} ({reason}); {ENABLE_HINT[name]}"
+        if IN_CI:
+            pytest.fail(f"CI=true and {message}", pytrace=False)
+        pytest.skip(message)
+    {"postgresql": _reset_postgresql, "mariadb": _reset_mariadb}[name](SERVER_URLS[name])
+    return Backend(name, SERVER_URLS[name])
+
+
+@pytest.fixture
+def db(request, tmp_path) -> Backend:
+    return connect_backend(request.param, tmp_path)
+
+
+@pytest.fixture
+def example():
+    """Import an example module by name (every examples/ folder is on sys.path)."""
+
+    return importlib.import_module
+
+
+# ---- per-backend tally in the terminal summary ------------------------------------------
+
+_tally: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+_backend_of: dict[str, str] = {}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:
+            for key in ("db", "backend"):
+                if key in callspec.params:
+                    _backend_of[item.nodeid] = str(callspec.params[key])
+
+
+def pytest_runtest_logreport(report):
+    backend = _backend_of.get(report.nodeid)
+    if backend is None:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        _tally[backend][report.outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _tally:
+        return
+    terminalreporter.section("tests per backend")
+    for backend in sorted(_tally):
+        counts = _tally[backend]
+        parts = ", ".join(f"{counts[k]} {k}" for k in ("passed", "failed", "skipped") if counts[k])
+        terminalreporter.write_line(f"{backend}: {parts}")
