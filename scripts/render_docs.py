@@ -81,7 +81,8 @@ def render_text(markdown: str, root: Path = ROOT) -> str:
         source = root / match["path"]
         if not source.is_file():
             raise RenderError(f"snippet source {match['path']} does not exist")
-        language = LANGUAGES.get(source.suffix, "")
+        suffix = Path(source.name.removesuffix(".j2")).suffix  # env.py.j2 -> .py
+        language = LANGUAGES.get(suffix, "")
         code = extract(source, match["region"])
         return f"{match['open']}```{language}\n{code}```\n{match['close']}"
 

@@ -145,6 +145,22 @@ def example():
     return importlib.import_module
 
 
+# ---- figures a test wants shown (lost updates, caller errors, ...) -----------------------
+
+_figures: list[tuple[str, str, object]] = []
+
+
+@pytest.fixture
+def figures(request):
+    """``figures.record("updates lost by the naive loop", 137)`` prints it in the summary."""
+
+    class Recorder:
+        def record(self, label: str, value: object) -> None:
+            _figures.append((request.node.nodeid, label, value))
+
+    return Recorder()
+
+
 # ---- per-backend tally in the terminal summary ------------------------------------------
 
 _tally: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -169,6 +185,10 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
+    if _figures:
+        terminalreporter.section("figures")
+        for nodeid, label, value in _figures:
+            terminalreporter.write_line(f"{label}: {value}  ({nodeid.split('::')[-1]})")
     if not _tally:
         return
     terminalreporter.section("tests per backend")
