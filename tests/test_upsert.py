@@ -1,0 +1,150 @@
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select
+from sqlalchemy.exc import DBAPIError, UnsupportedCompilationError
+from sqlalchemy.orm import DeclarativeBase, Session
+
+THREE = pytest.mark.backends("sqlite", "postgresql", "mariadb")
+DIALECT_SUFFIX = {"sqlite": "sqlite", "postgresql": "postgresql", "mariadb": "mysql"}
+
+
+@pytest.fixture
+def engine(db, example):
+    engine = create_engine(db.url)
+    example("upsert_dialects").metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def writers(example, backend: str, style: str):
+    """(upsert, insert_missing) for this backend: its own construct, or the generic helper."""
+    ups = example("upsert_dialects")
+    if style == "helper":
+        return (
+            lambda conn, rows: ups.upsert(conn, ups.product, rows, key=["sku"]),
+            lambda conn, rows: ups.upsert(conn, ups.product, rows, ["sku"], "nothing"),
+        )
+    suffix = DIALECT_SUFFIX[backend]
+    return getattr(ups, f"upsert_{suffix}"), getattr(ups, f"insert_missing_{suffix}")
+
+
+def row(sku: str, name: str, price: int) -> dict:
+    return {"sku": sku, "name": name, "price": price}
+
+
+@THREE
+@pytest.mark.parametrize("style", ["dialect", "helper"])
+def test_second_upsert_of_a_key_updates_the_row(db, engine, example, style):
+    upsert, _ = writers(example, db.name, style)
+    with engine.begin() as conn:
+        upsert(conn, [row("A1", "mug", 8)])
+        upsert(conn, [row("A1", "mug", 9)])
+    with engine.connect() as conn:
+        assert example("upsert_dialects").all_products(conn) == [("A1", "mug", 9)]
+
+
+@THREE
+@pytest.mark.parametrize("style", ["dialect", "helper"])
+def test_do_nothing_keeps_the_first_value(db, engine, example, style):
+    _, insert_missing = writers(example, db.name, style)
+    with engine.begin() as conn:
+        insert_missing(conn, [row("A1", "mug", 8)])
+        insert_missing(conn, [row("A1", "cup", 99), row("B2", "plate", 15)])
+    with engine.connect() as conn:
+        products = example("upsert_dialects").all_products(conn)
+    assert products == [("A1", "mug", 8), ("B2", "plate", 15)]
+
+
+@THREE
+@pytest.mark.parametrize("style", ["dialect", "helper"])
+def test_bulk_upsert_of_new_and_existing_keys_is_one_statement(db, engine, example, style):
+    upsert, _ = writers(example, db.name, style)
+    with engine.begin() as conn:
+        upsert(conn, [row(f"K{i}", f"old {i}", i) for i in range(3)])
+    calls = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        calls.append((statement, executemany))
+
+    mixed = [row(f"K{i}", f"new {i}", 100 + i) for i in range(1, 6)]  # K1, K2 exist
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with engine.begin() as conn:
+            upsert(conn, mixed)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    upserts = [(sql, many) for sql, many in calls if sql.lstrip().upper().startswith("INSERT")]
+    assert len(calls) == 1 and len(upserts) == 1, calls  # one INSERT for all five rows
+    assert upserts[0][1] is False  # one execute(), not an executemany() in disguise
+    with engine.connect() as conn:
+        products = example("upsert_dialects").all_products(conn)
+    assert products == [("K0", "old 0", 0)] + [(f"K{i}", f"new {i}", 100 + i) for i in range(1, 6)]
+
+
+@THREE
+def test_helper_accepts_an_orm_session(engine, example):
+    ups = example("upsert_dialects")
+    with Session(engine) as session:
+        ups.upsert(session, ups.product, [row("A1", "mug", 8)], key=["sku"])
+        ups.upsert(session, ups.product, [row("A1", "mug", 9)], key=["sku"])
+        session.commit()
+    with engine.connect() as conn:
+        assert ups.all_products(conn) == [("A1", "mug", 9)]
+
+
+@THREE
+def test_another_dialects_construct_does_not_compile(db, engine, example):
+    ups = example("upsert_dialects")
+    foreign = ups.upsert_sqlite if db.name == "mariadb" else ups.upsert_mysql
+    with engine.begin() as conn, pytest.raises(UnsupportedCompilationError):
+        foreign(conn, [row("A1", "mug", 8)])
+
+
+@THREE
+def test_conflict_key_needs_a_unique_index(db, engine, example):
+    ups = example("upsert_dialects")
+    loose = Table(
+        "loose",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("code", String(10)),  # no unique constraint
+        Column("qty", Integer),
+    )
+    loose.create(engine)
+    first, second = [{"code": "x", "qty": 1}], [{"code": "x", "qty": 2}]
+    if db.name == "mariadb":
+        # No conflict target on MySQL/MariaDB: nothing clashes, so a duplicate goes in.
+        with engine.begin() as conn:
+            ups.upsert(conn, loose, first, key=["code"])
+            ups.upsert(conn, loose, second, key=["code"])
+            assert conn.scalars(select(loose.c.qty).order_by(loose.c.id)).all() == [1, 2]
+    else:
+        # Rejected even on an empty table: the conflict target must match a unique index.
+        with pytest.raises(DBAPIError, match="(?i)constraint"), engine.begin() as conn:
+            ups.upsert(conn, loose, first, key=["code"])
+
+
+@THREE
+def test_upsert_does_not_refresh_objects_already_in_the_session(engine, example):
+    ups = example("upsert_dialects")
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Product(Base):
+        __table__ = ups.product
+
+    with Session(engine) as session:
+        ups.upsert(session, ups.product, [row("A1", "mug", 8)], key=["sku"])
+        mug = session.get(Product, "A1")
+        ups.upsert(session, ups.product, [row("A1", "mug", 9)], key=["sku"])
+        assert session.get(Product, "A1").price == 8  # identity map: the stale object
+        session.refresh(mug)
+        assert mug.price == 9
+
+
+@THREE
+def test_main_upserts_and_skips(db, example):
+    assert example("upsert_dialects").main(db.url) == [
+        ("A1", "big mug", 12),
+        ("B2", "plate", 15),
+    ]
