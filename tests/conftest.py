@@ -84,7 +84,10 @@ _reachable: dict[str, str | None] = {}
 def _server_error(name: str) -> str | None:
     """None when the server answers, else a one-line reason. Probed once per run."""
     if name not in _reachable:
-        engine = create_engine(SERVER_URLS[name])
+        url = make_url(SERVER_URLS[name])
+        if name == "mariadb":  # the test database is (re)created by the reset
+            url = url.set(database=None)
+        engine = create_engine(url)
         try:
             with engine.connect() as conn:
                 conn.execute(text("select 1"))
@@ -112,8 +115,8 @@ def _reset_postgresql(url: str) -> None:
 
 
 def _reset_mariadb(url: str) -> None:
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
     database = make_url(url).database
+    engine = create_engine(make_url(url).set(database=None), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f"drop database if exists `{database}`"))
         conn.execute(text(f"create database `{database}`"))
