@@ -86,7 +86,7 @@ def _server_error(name: str) -> str | None:
     if name not in _reachable:
         url = make_url(SERVER_URLS[name])
         if name == "mariadb":  # the test database is (re)created by the reset
-            url = url.set(database=None)
+            url = url._replace(database=None)  # set() treats None as "unchanged"
         engine = create_engine(url)
         try:
             with engine.connect() as conn:
@@ -116,7 +116,7 @@ def _reset_postgresql(url: str) -> None:
 
 def _reset_mariadb(url: str) -> None:
     database = make_url(url).database
-    engine = create_engine(make_url(url).set(database=None), isolation_level="AUTOCOMMIT")
+    engine = create_engine(make_url(url)._replace(database=None), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f"drop database if exists `{database}`"))
         conn.execute(text(f"create database `{database}`"))

@@ -1,0 +1,88 @@
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import sessionmaker
+
+
+@pytest.fixture
+def SessionLocal(db, example):
+    engine = create_engine(db.url)
+    models = example("tx_models")
+    models.Base.metadata.create_all(engine)
+    factory = sessionmaker(engine)
+    with factory.begin() as session:
+        session.add(models.Account(id=1, owner="ada", balance=100))
+        session.add(models.Account(id=2, owner="bob", balance=100))
+    yield factory
+    engine.dispose()
+
+
+@pytest.mark.backends("postgresql")
+def test_nowait_raises_lock_not_available_while_another_transaction_holds_the_row(
+    SessionLocal, example
+):
+    locking = example("tx_locking")
+    with SessionLocal.begin() as holder, SessionLocal() as other:
+        locking.withdraw(holder, 1, 30)
+        with pytest.raises(OperationalError) as caught:
+            locking.lock_now_or_fail(other, 1)
+        assert caught.value.orig.sqlstate == "55P03"
+        assert locking.is_lock_not_available(caught.value)
+        other.rollback()  # the failed statement aborted other's transaction: start a new one
+        assert locking.lock_now_or_fail(other, 2).owner == "bob"  # other rows stay free
+
+
+@pytest.mark.backends("postgresql")
+def test_withdraw_unless_busy_gives_up_at_once_then_succeeds(SessionLocal, example):
+    locking = example("tx_locking")
+    with SessionLocal.begin() as holder:
+        locking.withdraw(holder, 1, 30)
+        assert locking.withdraw_unless_busy(SessionLocal, 1, 5) is None  # busy: nothing changed
+    assert locking.withdraw_unless_busy(SessionLocal, 1, 5) == 65  # 100 - 30 - 5
+
+
+@pytest.mark.backends("postgresql")
+def test_plain_for_update_waits_for_the_holder(SessionLocal, example):
+    # A blocked FOR UPDATE shows up as the lock_timeout error; without a holder it succeeds.
+    locking = example("tx_locking")
+    with SessionLocal.begin() as holder, SessionLocal() as other:
+        locking.withdraw(holder, 1, 30)
+        with pytest.raises(OperationalError) as caught:
+            locking.lock_within(other, 1, timeout_ms=100)
+        assert locking.is_lock_not_available(caught.value)
+    with SessionLocal.begin() as session:
+        assert locking.lock_within(session, 1, timeout_ms=100).balance == 70
+
+
+@pytest.mark.backends("postgresql")
+def test_withdraw_after_a_locked_withdraw_sees_the_committed_balance(SessionLocal, example):
+    locking = example("tx_locking")
+    with SessionLocal.begin() as session:
+        assert locking.withdraw(session, 1, 30) == 70
+    with SessionLocal.begin() as session:
+        assert locking.withdraw(session, 1, 30) == 40
+
+
+@pytest.mark.backends("postgresql")
+def test_nowait_and_skip_locked_together_is_a_postgresql_syntax_error(SessionLocal, example):
+    Account = example("tx_models").Account
+    stmt = select(Account).with_for_update(nowait=True, skip_locked=True)
+    assert "FOR UPDATE NOWAIT SKIP LOCKED" in str(stmt.compile(dialect=postgresql.dialect()))
+    with SessionLocal() as session, pytest.raises(ProgrammingError) as caught:
+        session.execute(stmt)
+    assert caught.value.orig.sqlstate == "42601"
+
+
+def test_sqlite_dialect_drops_for_update(example):
+    Account = example("tx_models").Account
+    for options in ({}, {"nowait": True}, {"skip_locked": True}):
+        stmt = select(Account).with_for_update(**options)
+        assert "FOR UPDATE" not in str(stmt.compile(dialect=sqlite.dialect()))
+        assert "FOR UPDATE" in str(stmt.compile(dialect=postgresql.dialect()))
+
+
+@pytest.mark.backends("postgresql")
+def test_main_reports_nowait_failure(db, example):
+    outcome = example("tx_locking").main(db.url)
+    assert outcome.endswith("lock not available: True")
