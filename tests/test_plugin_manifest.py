@@ -1,3 +1,9 @@
+"""The plugin and marketplace manifests agree with each other and with the rest of the repo.
+
+The real validator (``claude plugin validate --strict``) runs in test_validators.py; these are
+the project's own rules on top: one version everywhere, one repository address everywhere.
+"""
+
 import json
 import re
 from pathlib import Path
@@ -5,6 +11,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = json.loads((ROOT / ".claude-plugin/plugin.json").read_text())
 MARKETPLACE = json.loads((ROOT / ".claude-plugin/marketplace.json").read_text())
+REPO = "python-database-patterns/python-database-patterns"
+
+
+def entry() -> dict:
+    entries = {p["name"]: p for p in MARKETPLACE["plugins"]}
+    return entries["python-database-patterns"]
 
 
 def test_plugin_manifest_fields():
@@ -12,17 +24,32 @@ def test_plugin_manifest_fields():
     assert re.fullmatch(r"\d+\.\d+\.\d+", PLUGIN["version"])
     for key in ("description", "author", "license", "keywords", "repository", "homepage"):
         assert PLUGIN.get(key), key
+    assert PLUGIN["author"]["name"]
+    assert all(re.fullmatch(r"[a-z0-9-]+", k) for k in PLUGIN["keywords"]), PLUGIN["keywords"]
 
 
 def test_marketplace_lists_this_plugin_at_the_repo_root():
     assert re.fullmatch(r"[a-z0-9-]+", MARKETPLACE["name"])
     assert MARKETPLACE["owner"]["name"]
-    entries = {p["name"]: p for p in MARKETPLACE["plugins"]}
-    entry = entries["python-database-patterns"]
-    assert entry["source"] == "./"
-    assert entry.get("version", PLUGIN["version"]) == PLUGIN["version"]
+    assert entry()["source"] == "./"
+    assert entry()["description"] == PLUGIN["description"]
 
 
-def test_versions_agree_with_pyproject():
+def test_one_version_everywhere():
+    assert entry()["version"] == PLUGIN["version"]
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert f'version = "{PLUGIN["version"]}"' in pyproject
+    assert re.search(rf'^version = "{re.escape(PLUGIN["version"])}"$', pyproject, re.MULTILINE)
+
+
+def test_license_matches_the_license_file():
+    assert PLUGIN["license"] == entry()["license"] == "MIT"
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_one_repository_address_everywhere():
+    url = f"https://github.com/{REPO}"
+    assert PLUGIN["homepage"] == PLUGIN["repository"] == url
+    assert f'REPO="{REPO}"' in (ROOT / "scripts/install.sh").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert f"/plugin marketplace add {REPO}" in readme
+    assert f"/plugin install {PLUGIN['name']}@{MARKETPLACE['name']}" in readme

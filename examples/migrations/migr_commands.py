@@ -1,0 +1,117 @@
+"""Alembic from Python: render a setup, then upgrade, downgrade and upgrade again, keeping data.
+
+Backends: sqlite, postgresql
+Run: python examples/migrations/migr_commands.py [DATABASE_URL]
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+# region: imports
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, text
+
+# endregion
+
+HERE = Path(__file__).resolve().parent
+RENDER_SCRIPT = HERE.parent.parent / "scripts" / "render_alembic.py"
+
+
+def new_project(
+    directory: Path, *, use_async: bool = False, versions: str = "versions_app"
+) -> Path:
+    """Render the templates into directory (as a user would) and add the example revisions."""
+    args = [sys.executable, str(RENDER_SCRIPT), str(directory)]
+    args += ["--metadata", "migr_models:Base.metadata"] + (["--async"] if use_async else [])
+    subprocess.run(args, check=True, capture_output=True, text=True)
+    for revision in sorted((HERE / versions).glob("migr_*.py")):
+        shutil.copy(revision, directory / "migrations" / "versions" / revision.name)
+    return directory
+
+
+# region: config
+def alembic_config(project_dir: Path, url: str) -> Config:
+    """What `alembic -c project_dir/alembic.ini` reads, with the URL set in code."""
+    config = Config(project_dir / "alembic.ini")
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # ini files escape %
+    config.attributes["configure_logger"] = False  # keep the caller's logging as it is
+    return config
+
+
+def current_revision(config: Config) -> str | None:
+    """The revision the database is at; None before the first upgrade and after base."""
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as conn:
+        revision = MigrationContext.configure(conn).get_current_revision()
+    engine.dispose()
+    return revision
+
+
+# endregion
+
+
+# region: lend-connection
+def upgrade_on(engine: Engine, config: Config, target: str = "head") -> None:
+    """Run migrations on a connection you own (tests, app start-up): env.py uses it as-is."""
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, target)
+        config.attributes.pop("connection")
+
+
+# endregion
+
+
+# region: merge
+def merge_heads(config: Config, message: str) -> str:
+    """Two branches each added a revision on the same parent: join them in one revision."""
+    script = command.merge(config, "heads", message=message)  # `alembic merge heads -m ...`
+    return script.revision
+
+
+# endregion
+
+
+def round_trip(project_dir: Path, url: str) -> dict[str, object]:
+    """upgrade head, add rows, downgrade base, upgrade head: the schema comes and goes."""
+    config = alembic_config(project_dir, url)
+    engine = create_engine(url)
+    # region: round-trip
+    command.upgrade(config, "head")
+    with engine.begin() as conn:
+        conn.execute(text("insert into author (name, slug) values ('Ada', 'ada')"))
+    after_upgrade = current_revision(config)
+    command.downgrade(config, "base")  # every downgrade() runs, newest first
+    after_downgrade = current_revision(config)
+    command.upgrade(config, "head")  # and every upgrade() again, on the empty schema
+    # endregion
+    with engine.connect() as conn:
+        authors = conn.scalar(text("select count(*) from author"))
+    engine.dispose()
+    return {
+        "after_upgrade": after_upgrade,
+        "after_downgrade": after_downgrade,
+        "after_second_upgrade": current_revision(config),
+        "authors_after_round_trip": authors,
+    }
+
+
+def main(url: str = "sqlite://") -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as tmp:
+        if url == "sqlite://":  # an in-memory database would vanish between connections
+            url = f"sqlite:///{Path(tmp) / 'app.db'}"
+        result = round_trip(new_project(Path(tmp) / "project"), url)
+    for key, value in result.items():
+        print(f"{key}: {value}")
+    return result
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
