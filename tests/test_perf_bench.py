@@ -1,0 +1,106 @@
+"""scripts/bench.py: one run measures every variant, checks it, and writes the tables."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import bench  # noqa: E402
+
+VARIANTS = {
+    "insert": ["orm_add_flush_each", "orm_add_all", "orm_bulk_insert", "core_executemany"],
+    "loading": ["lazy", "selectinload", "joinedload", "subqueryload"],
+    "results": ["orm_all", "orm_yield_per", "core_rows", "core_yield_per", "columns"],
+    "update": ["per_object_flush", "unit_of_work", "bulk_by_primary_key", "single_update"],
+}
+
+
+def test_one_run_writes_every_suite_to_markdown(db, tmp_path, capsys):
+    (tmp_path / "fragments").mkdir()
+    out = tmp_path / "fragments" / "bench.md"
+    status = bench.main(["--url", db.url, "--n", "30", "--markdown", str(out)])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    text = out.read_text(encoding="utf-8")
+    assert text in captured.out  # the same tables go to stdout
+    for suite, names in VARIANTS.items():
+        assert f"## {suite}: N = 30 " in text
+        for name in names:
+            assert f"| `{name}` | 30 |" in text
+    assert ("`postgresql_copy`" in text) == (db.name == "postgresql")
+    assert text.count("target >= 10x") == 4
+    assert "| `lazy` | 30 | " in text and "| 31 |" in text  # N+1 statements
+    assert [p.name for p in out.parent.iterdir()] == ["bench.md"]  # no temp file left behind
+    assert "bench: loading 1/4 lazy" in captured.err  # progress goes to stderr
+
+
+def test_slow_variants_can_run_at_a_smaller_labelled_n(tmp_path, capsys):
+    status = bench.main(["--n", "40", "--slow-n", "10", "--suite", "update,insert"])
+    text = capsys.readouterr().out
+    assert status == 0
+    assert "| `per_object_flush` | 10 (capped) |" in text
+    assert "| `orm_add_flush_each` | 10 (capped) |" in text
+    assert "| `single_update` | 40 |" in text
+    assert "capped variants ran at N = 10" in text
+    assert "(by rows/s)" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (["--n", "0"], 2, "must be at least 1"),
+        (["--n", "lots"], 2, "not a whole number"),
+        (["--suite", "insert,nope"], 2, "unknown suite 'nope'"),
+        (["--url", "not a url"], 2, "not a database URL"),
+        (["--markdown", "/no/such/folder/x.md"], 2, "does not exist"),
+        (["--url", "postgresql+psycopg://postgres@127.0.0.1:1/x", "--n", "1"], 1, "Error"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_non_zero_exit(args, status, message, capsys):
+    assert bench.main(args) == status
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("bench: error:") and message in err[0]
+
+
+REFERENCE = ROOT / "references" / "performance.md"
+ROW_LABELS = {
+    "insert": "Insert",
+    "loading": "Load parents + children",
+    "results": "Read rows",
+    "update": "Update",
+}
+
+
+def recorded_targets(backend: str) -> dict[str, tuple[str, bool]]:
+    """{suite: (ratio as printed, met)} from the generated fragment's target lines."""
+    text = (ROOT / "references" / "benchmarks" / f"{backend}.md").read_text(encoding="utf-8")
+    found, suite = {}, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            suite = line[3:].split(":")[0]
+        match = re.match(r"- `\w+` (?:is|takes) ([\d,.]+x) .*: (met|NOT met)$", line)
+        if match:
+            key = suite if "faster than" in line else "copy"
+            found[key] = (match[1], match[2] == "met")
+    return found
+
+
+def test_reference_quotes_the_recorded_targets():
+    # The ratios in the reference's summary table must be the ones the fragments hold.
+    rows = {
+        line.split("|")[1].strip(): [cell.strip() for cell in line.split("|")[1:-1]]
+        for line in REFERENCE.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| ")
+    }
+    sqlite, postgresql = recorded_targets("sqlite"), recorded_targets("postgresql")
+    for suite, label in ROW_LABELS.items():
+        cells = rows[label]
+        assert cells[3:5] == [sqlite[suite][0], postgresql[suite][0]], label
+        held = sqlite[suite][1] and postgresql[suite][1]
+        assert cells[6] == ("yes" if held else "**no**"), label
+    copy = rows["Bulk load, PostgreSQL"]
+    assert copy[4] == f"{postgresql['copy'][0]} the time"
+    assert copy[6] == ("yes" if postgresql["copy"][1] else "**no**")
