@@ -4,12 +4,11 @@
 #   curl -fsSL https://raw.githubusercontent.com/python-database-patterns/python-database-patterns/main/scripts/install.sh | sh
 #   curl -fsSL .../install.sh | sh -s -- --dir .claude/skills sqlalchemy-async
 #
-# Each installed folder holds the skill's SKILL.md plus every file it links to, followed
-# transitively (a reference that links an example brings the example), with the links
-# rewritten to point inside the folder. A .install-manifest in each folder records what was
+# Each skill folder of the repository is self-contained (SKILL.md plus every reference,
+# template and script it links to) and is copied as it is. A .install-manifest in each folder records what was
 # installed and its checksums, so re-running is a no-op, edited files are never overwritten
 # without --force, and --uninstall removes only what this script put there.
-# Needs only a POSIX shell, awk, sed, tar, a sha256 tool and (for the default source) curl.
+# Needs only a POSIX shell, awk, sed, find, tar, a sha256 tool and (for the default source) curl.
 set -eu
 
 REPO="python-database-patterns/python-database-patterns"
@@ -23,7 +22,7 @@ usage() {
 Usage: $PROG [options] [SKILL ...]
 
 Install python-database-patterns skills (all of them, or the ones named) as
-self-contained folders: each gets its SKILL.md and every file it links to.
+self-contained folders, copied as they are in the repository's skills/.
 
 Options:
   --dir DIR        install into DIR (default: \$HOME/.claude/skills;
@@ -159,11 +158,6 @@ files_below() {
         ! -path '*/__pycache__/*' | sort)
 }
 
-# Files below repository folder $1, as repository paths, sorted.
-repo_files() {
-    (cd "$ROOT" && find "$1" \( -type f -o -type l \) ! -name '*.pyc' ! -path '*/__pycache__/*' | sort)
-}
-
 # Lines of list $2 that are not in list $1 (both newline-separated).
 not_in() {
     printf '%s\n' "$2" | while IFS= read -r line; do
@@ -172,12 +166,9 @@ not_in() {
     done
 }
 
-# The awk program that reads markdown links. Modes:
-#   deps     print the repository path of every relative link target in file SRC
-#   rewrite  print the file with every relative link rewritten for the installed layout
-# where the installed layout puts the files of skills/OWN/ at the folder root, another
-# skill's files under related-skills/ (not skills/, which Claude Code would read as a skills
-# tree) and every other file at its repository path. Links in fenced code blocks stay as is.
+# The awk program that checks the links of one markdown file of a skill folder: it prints
+# every relative link target (outside fenced code) that leaves the folder or does not exist.
+# Skill folders are self-contained in the source; this catches a broken or tampered source.
 # shellcheck disable=SC2016 # an awk program: its $ fields are awk's, not the shell's
 LINK_AWK='
 function normalize(p,    n, parts, out, i, m, res) {
@@ -191,99 +182,42 @@ function normalize(p,    n, parts, out, i, m, res) {
     for (i = 1; i <= m; i++) res = res (i > 1 ? "/" : "") out[i]
     return res
 }
-function dir_of(p) { if (p ~ /\//) { sub(/\/[^\/]*$/, "", p); return p } return "" }
-function place(p) {
-    if (p == "skills/" own) return ""
-    if (index(p, "skills/" own "/") == 1) return substr(p, length(own) + 9)
-    if (index(p, "skills/") == 1) return "related-skills/" substr(p, 8)
-    return p
-}
-function relpath(from, to,    a, b, na, nb, i, j, r) {
-    na = (from == "") ? 0 : split(from, a, "/")
-    nb = (to == "") ? 0 : split(to, b, "/")
-    i = 1
-    while (i <= na && i <= nb && a[i] == b[i]) i++
-    r = ""
-    for (j = i; j <= na; j++) r = r "../"
-    for (j = i; j <= nb; j++) r = r b[j] (j < nb ? "/" : "")
-    sub(/\/$/, "", r)
-    return r == "" ? "." : r
-}
-function handle(t,    file, anchor, hash, target) {
-    if (t ~ /^[A-Za-z][A-Za-z0-9+.-]*:/ || t ~ /^#/ || t ~ /^\//) return t
+function check(t,    hash, file, target) {
+    if (t ~ /^[A-Za-z][A-Za-z0-9+.-]*:/ || t ~ /^#/) return
     hash = index(t, "#")
-    if (hash) { file = substr(t, 1, hash - 1); anchor = substr(t, hash) }
-    else { file = t; anchor = "" }
-    target = normalize((dir_of(src) == "" ? "" : dir_of(src) "/") file)
-    if (target == "!" || target == "") return t
-    if (mode == "deps") { print target; return t }
-    return relpath(dir_of(place(src)), place(target)) anchor
+    file = hash ? substr(t, 1, hash - 1) : t
+    if (file == "") return
+    target = (t ~ /^\//) ? "!" : normalize((dir == "" ? "" : dir "/") file)
+    if (target == "!") { print src " -> " t " (leaves the skill folder)"; return }
+    if (system("test -e \"" base "/" target "\"") != 0) print src " -> " t " (missing)"
 }
-/^[ \t]*(```|~~~)/ { fence = !fence; if (mode == "rewrite") print; next }
-fence { if (mode == "rewrite") print; next }
+/^[ \t]*(```|~~~)/ { fence = !fence; next }
+fence { next }
 {
-    line = $0; out = ""
+    line = $0
     while (match(line, /\]\([^) \t]+\)/)) {
-        out = out substr(line, 1, RSTART + 1) handle(substr(line, RSTART + 2, RLENGTH - 3)) ")"
+        check(substr(line, RSTART + 2, RLENGTH - 3))
         line = substr(line, RSTART + RLENGTH)
     }
-    if (mode == "rewrite") print out line
 }
 '
 
-# Where repository file $2 goes inside the installed folder of skill $1.
-place() {
-    case $2 in
-    "skills/$1/"*) printf '%s\n' "${2#"skills/$1/"}" ;;
-    skills/*) printf 'related-skills/%s\n' "${2#skills/}" ;;
-    *) printf '%s\n' "$2" ;;
-    esac
-}
-
-# Every repository file skill $1 needs: its own folder, LICENSE, and what they link to.
-collect() {
-    skill=$1
-    seen=$(repo_files "skills/$skill")
-    [ -f "$ROOT/LICENSE" ] && seen="$seen${NL}LICENSE"
-    frontier=$seen
-    while [ -n "$frontier" ]; do
-        found=""
-        for path in $frontier; do
-            case $path in *.md) ;; *) continue ;; esac
-            deps=$(awk -v mode=deps -v own="$skill" -v src="$path" "$LINK_AWK" "$ROOT/$path")
-            for dep in $deps; do
-                if [ -d "$ROOT/$dep" ]; then
-                    found="$found${NL}$(repo_files "$dep")"
-                elif [ -f "$ROOT/$dep" ]; then
-                    found="$found${NL}$dep"
-                else
-                    die 1 "$path links to $dep, which is not in the source"
-                fi
-            done
-        done
-        found=$(printf '%s\n' "$found" | sed '/^$/d' | sort -u)
-        frontier=$(not_in "$seen" "$found")
-        [ -z "$frontier" ] || seen="$seen${NL}$frontier"
-    done
-    printf '%s\n' "$seen" | sort -u
-}
-
-# Build the installed folder of skill $1 under $WORK/stage/$1, manifest included.
+# Copy skill folder $1 as it is to $WORK/stage/$1 and add the manifest.
 stage() {
     skill=$1
+    src="$ROOT/skills/$skill"
     out="$WORK/stage/$skill"
     mkdir -p "$out"
-    paths=$(collect "$skill")
-    clash=$(for path in $paths; do place "$skill" "$path"; done | sort | uniq -d)
-    [ -z "$clash" ] || die 1 "$skill: two files would be installed as $(echo "$clash" | head -n 1)"
-    for path in $paths; do
-        to="$out/$(place "$skill" "$path")"
-        mkdir -p "$(dirname "$to")"
-        case $path in
-        *.md) awk -v mode=rewrite -v own="$skill" -v src="$path" "$LINK_AWK" "$ROOT/$path" >"$to" ;;
-        *) cp "$ROOT/$path" "$to" ;;
-        esac
-    done
+    bad=$(files_below "$src" | grep '\.md$' | while IFS= read -r rel; do
+        rel=${rel#./}
+        case $rel in */*) dir=${rel%/*} ;; *) dir="" ;; esac
+        awk -v src="$rel" -v dir="$dir" -v base="$src" "$LINK_AWK" "$src/$rel"
+    done)
+    [ -z "$bad" ] || die 1 "skills/$skill is not self-contained: $(printf '%s\n' "$bad" | head -n 1)"
+    (cd "$src" && files_below . | while IFS= read -r rel; do
+        mkdir -p "$out/$(dirname "$rel")"
+        cp -P "$rel" "$out/$rel"
+    done)
     {
         echo "$MANIFEST_HEADER"
         echo "# Installed by scripts/install.sh; edit this folder freely, the script checks these"
