@@ -344,7 +344,7 @@ class Project:
                     self._leading_from_constraint(arg, table)
             module.tables.append(table)
             module.defines_models = True
-            self._check_foreign_keys(module, table, "")
+            self._check_foreign_keys(module, table, str(name))
             self._check_datetimes(module, call, scope=table.scope)
 
     @staticmethod
@@ -425,10 +425,10 @@ class Project:
                 self.lazy_relationships.append((module, stmt.lineno, cls.name, target.id))
         table.leading |= self.index_refs.get(cls.name, set())
         module.tables.append(table)
-        self._check_foreign_keys(module, table, f"{cls.name}.")
+        self._check_foreign_keys(module, table, name or cls.name)
         self._check_datetimes(module, cls, scope=table.scope)
 
-    def _check_foreign_keys(self, module: ModuleInfo, table: TableDecl, prefix: str) -> None:
+    def _check_foreign_keys(self, module: ModuleInfo, table: TableDecl, label: str) -> None:
         if table.name:
             table.leading |= self.index_refs.get(table.name, set())
         primary = [
@@ -448,7 +448,7 @@ class Project:
                 or column.key in table.leading
             ):
                 continue
-            self.add(module, column.line, "FK001", what=prefix + column.key, scope=table.scope)
+            self.add(module, column.line, "FK001", what=f"{label}({column.key})", scope=table.scope)
 
     def _check_datetimes(self, module: ModuleInfo, root: ast.AST, scope: tuple | None) -> None:
         """DateTime / DateTime() without timezone=True, and Mapped[datetime] with no type given."""
@@ -659,10 +659,10 @@ def metadata_findings(project: Project, modules: list[ModuleInfo], timeout: floa
         ) -> int:
             return lines_by_key.get(keys.get(column, column), lines_by_key.get(column, decl.line))
 
-        label = decl.scope[2] if decl.scope[0] == "class" else table["name"]
+        label = table["name"]
         for fk in table["fks"]:
             if unindexed(fk, table["leading"]):
-                what = f"{label}.{fk[0]}" if len(fk) == 1 else f"{label}({', '.join(fk)})"
+                what = f"{label}({', '.join(fk)})"
                 line = line_of(fk[0]) if len(fk) == 1 else decl.line
                 project.add(module, line, "FK001", what=what)
         for column in table["naive"]:
