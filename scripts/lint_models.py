@@ -73,11 +73,23 @@ RULES = {
     ),
 }
 
+SUMMARY = {
+    "LEG001": "session.query(...) (1.x Query API)",
+    "LEG002": "declarative_base() (1.x)",
+    "LEG003": "Column(...) assigned in a mapped class body",
+    "LEG004": "backref= / backref(...)",
+    "FK001": "foreign key whose columns lead no index, primary key or unique constraint",
+    "TZ001": "DateTime / TIMESTAMP without timezone=True (also Mapped[datetime] by default)",
+    "NC001": "MetaData() or DeclarativeBase subclass without a naming_convention",
+    "SQL001": "text() given an f-string, % formatting, .format() or + concatenation",
+    "ASY001": "relationship() without lazy= in modules async code uses, never eager-loaded",
+}
 ASYNC_NAMES = {"AsyncSession", "async_sessionmaker", "create_async_engine", "async_scoped_session"}
 EAGER_OPTIONS = {"selectinload", "joinedload", "subqueryload", "immediateload", "contains_eager"}
 DATETIME_TYPES = {"DateTime", "TIMESTAMP"}
 SA_MODULES = {"sqlalchemy", "sa", "sql", "sqla"}
 MARKER = "@@lint_models@@"
+SKIP_DIRS = {"venv", "site-packages", "node_modules", "__pycache__", "build", "dist"}
 
 
 @dataclass
@@ -463,7 +475,17 @@ class Project:
             skip |= {id(n) for t in tables for n in ast.walk(t)}
         else:
             skip = set()
-        calls = {id(n.func) for n in ast.walk(root) if isinstance(n, ast.Call)}
+        # A bare DateTime counts where it is given as a column type: a call's argument (not
+        # isinstance()), a type_= keyword, a type_annotation_map value.
+        as_type: set[int] = set()
+        for n in ast.walk(root):
+            if isinstance(n, ast.Call) and name_of(n.func) not in ("isinstance", "issubclass"):
+                as_type.update(id(a) for a in n.args)
+                as_type.update(
+                    id(k.value) for k in n.keywords if k.arg in ("type_", "existing_type")
+                )
+            elif isinstance(n, ast.Dict):
+                as_type.update(id(v) for v in n.values)
         for node in ast.walk(root):
             if id(node) in skip:
                 continue
@@ -473,7 +495,7 @@ class Project:
                 ):
                     self.add(module, node.lineno, "TZ001", scope=scope)
             elif isinstance(node, (ast.Name, ast.Attribute)) and name_of(node) in DATETIME_TYPES:
-                if id(node) not in calls and isinstance(node.ctx, ast.Load):
+                if id(node) in as_type:
                     self.add(module, node.lineno, "TZ001", scope=scope)
         if (
             scope is not None
@@ -538,7 +560,10 @@ def dump_metadata(paths: list[str]) -> None:
         from sqlalchemy import DateTime, MetaData
         from sqlalchemy.orm import registry as registry_type
     except ImportError as exc:
-        notes.append(f"MetaData checks skipped: cannot import SQLAlchemy ({exc})")
+        notes.append(
+            f"MetaData checks skipped: cannot import SQLAlchemy ({exc}); "
+            "run this script with the project's Python"
+        )
         print(MARKER + json.dumps({"notes": notes, "tables": []}), file=real_stdout)
         return
     metadatas: dict[int, MetaData] = {}
@@ -680,7 +705,9 @@ def collect(paths: list[str]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             files += sorted(
-                p for p in path.rglob("*.py") if not any(part.startswith(".") for part in p.parts)
+                p
+                for p in path.rglob("*.py")
+                if not any(part.startswith(".") or part in SKIP_DIRS for part in p.parts)
             )
         elif path.is_file():
             files.append(path)
@@ -692,12 +719,14 @@ def collect(paths: list[str]) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="lint_models.py",
-        description="Report SQLAlchemy model code that the python-database-patterns skills "
-        "teach against: "
-        + ", ".join(sorted(RULES))
-        + ". Output: file:line: CODE reason (see references/<page>#<section>). "
-        "Silence one on purpose with '# lint: ignore[CODE]' on its line.",
-        epilog="Exit status: 0 clean, 1 findings, 2 bad input.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Report SQLAlchemy model code that the python-database-patterns skills teach "
+        "against,\none line each: file:line: CODE reason (see references/<page>#<section>).",
+        epilog="rules:\n"
+        + "\n".join(f"  {code:<7} {text}" for code, text in SUMMARY.items())
+        + "\n\nSilence one on purpose: '# lint: ignore[CODE]' on its line, or"
+        "\n'# lint: ignore-file[CODE]' anywhere in the file."
+        "\n\nExit status: 0 clean, 1 findings, 2 bad input.",
     )
     parser.add_argument(
         "paths", nargs="+", metavar="PATH", help="model files or folders (recursively *.py)"
