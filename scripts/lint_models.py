@@ -434,6 +434,11 @@ class Project:
             elif value is None and annotation is not None and "Mapped" in ast.unparse(annotation):
                 table.columns.append(ColumnDecl(target.id, stmt.lineno, None, annotation))
             elif is_call_to(value, "relationship") and kwarg(value, "lazy") is None:  # type: ignore[arg-type]
+                if annotation is not None and name_of(getattr(annotation, "value", None)) in (
+                    "WriteOnlyMapped",
+                    "DynamicMapped",
+                ):
+                    continue  # these never load on attribute access
                 self.lazy_relationships.append((module, stmt.lineno, cls.name, target.id))
         table.leading |= self.index_refs.get(cls.name, set())
         module.tables.append(table)
@@ -548,6 +553,7 @@ class Project:
 def dump_metadata(paths: list[str]) -> None:
     """Child process: import each file, describe every table its MetaData holds, print JSON."""
     import importlib
+    import importlib.util
     import inspect as pyinspect
 
     real_stdout, sys.stdout = (
@@ -580,6 +586,16 @@ def dump_metadata(paths: list[str]) -> None:
             sys.path.insert(0, str(root))
         try:
             module = importlib.import_module(".".join(parts))
+            if Path(getattr(module, "__file__", "") or "").resolve() != path:
+                # The name is taken (a stdlib module, or a same-named file elsewhere): load the
+                # file itself under a private name.
+                spec = importlib.util.spec_from_file_location(
+                    f"_lint_models_{len(sys.modules)}", path
+                )
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = module
+                spec.loader.exec_module(module)
         except BaseException as exc:  # SystemExit or anything a user module raises
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(
                 ": "
