@@ -58,8 +58,8 @@ RULES = {
         "models.md#timezone-aware-datetimes",
     ),
     "NC001": (
-        "{what} without a naming_convention: constraint names will differ per database "
-        "and Alembic cannot drop unnamed ones",
+        "{what} without a naming_convention: each database names constraints its own way, "
+        "so a later migration cannot drop or alter them by name on every backend",
         "migrations.md#naming-conventions",
     ),
     "SQL001": (
