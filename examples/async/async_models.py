@@ -4,6 +4,9 @@ Backends: sqlite, postgresql
 Run: python examples/async/async_models.py [ASYNC_DATABASE_URL]
 """
 
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
+# lint: ignore-file[ASY001]  (the lazy-default region shows a lazy load on purpose)
+
 from __future__ import annotations
 
 import asyncio

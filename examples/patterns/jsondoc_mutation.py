@@ -5,6 +5,8 @@ Backends: sqlite, postgresql
 Run: python examples/patterns/jsondoc_mutation.py [DATABASE_URL]
 """
 
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
+
 from __future__ import annotations
 
 import sys

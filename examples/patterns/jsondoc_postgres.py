@@ -7,6 +7,8 @@ Backends: postgresql
 Run: python examples/patterns/jsondoc_postgres.py postgresql+psycopg://...
 """
 
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
+
 from __future__ import annotations
 
 import sys

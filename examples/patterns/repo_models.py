@@ -4,6 +4,8 @@ Backends: sqlite, postgresql
 Run: python examples/patterns/repo_models.py [DATABASE_URL]
 """
 
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
+
 from __future__ import annotations
 
 import sys

@@ -8,6 +8,8 @@ Backends: sqlite, postgresql, mariadb
 Run: python examples/patterns/upsert_dialects.py [DATABASE_URL]
 """
 
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
+
 from __future__ import annotations
 
 import sys
