@@ -1,4 +1,4 @@
-"""Server defaults and onupdate, async eager_defaults/refresh, timezone-aware datetimes, UUID keys."""
+"""Server defaults, onupdate, async eager_defaults/refresh, aware datetimes, UUID keys."""
 
 import asyncio
 import gc
@@ -54,7 +54,9 @@ def test_timezone_true_is_aware_on_postgresql_naive_on_sqlite(db, session, examp
     session.commit()
     created = session.get(type(note), note.id).created_at
     if db.name == "sqlite":
-        assert created.tzinfo is None  # SQLite has no time zone type: DateTime(timezone=True) is naive
+        assert (
+            created.tzinfo is None
+        )  # SQLite has no time zone type: DateTime(timezone=True) is naive
     else:
         assert created.utcoffset() is not None
     assert isinstance(created, datetime)

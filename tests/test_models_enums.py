@@ -22,7 +22,9 @@ def test_enum_stores_names_unless_values_callable(session, example):
 def test_a_value_where_a_name_is_expected(db, session, example):
     enums = example("mdl_enums")
     if db.name == "postgresql":
-        with pytest.raises(exc.DataError, match='invalid input value for enum account_status: "active"'):
+        with pytest.raises(
+            exc.DataError, match='invalid input value for enum account_status: "active"'
+        ):
             session.execute(text("INSERT INTO account (status) VALUES ('active')"))
     else:  # VARCHAR without CHECK: the row goes in, and loading it fails
         session.execute(text("INSERT INTO account (status) VALUES ('active')"))

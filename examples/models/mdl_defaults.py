@@ -31,9 +31,7 @@ class Note(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     body: Mapped[str] = mapped_column(String(200))
     # server_default: the DDL default, so raw INSERTs get a value too.
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # onupdate: the ORM (and ORM-enabled update()) adds "updated_at = now()" to each UPDATE.
     # Raw SQL UPDATEs do not; use a trigger if those must stamp it too.
     updated_at: Mapped[datetime] = mapped_column(
@@ -85,10 +83,8 @@ class PgTicket(Base):
 
 
 def create_schema(engine: Engine) -> None:
-    tables = [Note.__table__, Ticket.__table__]
-    if engine.dialect.name == "postgresql":
-        tables.append(PgTicket.__table__)
-    Base.metadata.create_all(engine, tables=tables)
+    names = ["note", "ticket"] + (["pg_ticket"] if engine.dialect.name == "postgresql" else [])
+    Base.metadata.create_all(engine, tables=[Base.metadata.tables[n] for n in names])
 
 
 def stamps(session: Session, body: str) -> tuple[datetime, datetime]:

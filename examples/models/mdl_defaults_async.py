@@ -57,7 +57,9 @@ class Page(Base):
 
 
 # region: edit
-async def edit(async_session: async_sessionmaker[AsyncSession], model: type[Draft] | type[Page]) -> datetime:
+async def edit(
+    async_session: async_sessionmaker[AsyncSession], model: type[Draft] | type[Page]
+) -> datetime:
     async with async_session() as session:
         row = model(body="v1")
         session.add(row)

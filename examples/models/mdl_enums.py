@@ -8,17 +8,16 @@ Run: python examples/models/mdl_enums.py [DATABASE_URL]
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-
 # region: imports
 import enum
+import sys
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from alembic import op
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Enum, String, create_engine, text
+from sqlalchemy import Enum, create_engine, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 # endregion

@@ -50,7 +50,9 @@ class Message(Base):
     __tablename__ = "message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channel.id", ondelete="CASCADE"), index=True
+    )
     body: Mapped[str] = mapped_column(String(200))
     channel: Mapped[Channel] = relationship(back_populates="messages")
 
@@ -69,7 +71,9 @@ def latest(session: Session, channel: Channel, n: int) -> list[str]:
 
 
 def message_count(session: Session, channel: Channel) -> int:
-    return session.scalar(select(func.count()).select_from(channel.messages.select().subquery())) or 0
+    return (
+        session.scalar(select(func.count()).select_from(channel.messages.select().subquery())) or 0
+    )
 
 
 # endregion
