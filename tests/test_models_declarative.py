@@ -4,7 +4,9 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import create_engine, exc, inspect, select
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, mapped_column
+from sqlalchemy.schema import CreateTable
 
 
 @pytest.fixture
@@ -32,6 +34,22 @@ def test_annotated_types_and_mixin_columns(db, engine):
         assert columns[name]["default"] is not None  # server_default from the Annotated column
         if db.name == "postgresql":
             assert columns[name]["type"].timezone is True
+
+
+def test_without_the_map_str_has_no_length_and_datetime_no_time_zone():
+    class Plain(DeclarativeBase):
+        pass
+
+    class Row(Plain):
+        __tablename__ = "row"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str]
+        at: Mapped[datetime]
+
+    with pytest.raises(exc.CompileError, match="VARCHAR requires a length on dialect mysql"):
+        CreateTable(Row.__table__).compile(dialect=mysql.dialect())
+    ddl = str(CreateTable(Row.__table__).compile(dialect=postgresql.dialect()))
+    assert "at TIMESTAMP WITHOUT TIME ZONE" in ddl
 
 
 def test_mixin_onupdate_survives_the_merge_with_annotated(example):

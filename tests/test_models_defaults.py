@@ -100,6 +100,11 @@ def test_async_expired_updated_at_needs_eager_defaults_or_refresh(db, example):
             async with engine.begin() as conn:
                 await conn.run_sync(mod.Base.metadata.create_all)
             factory = async_sessionmaker(engine, expire_on_commit=False)
+            async with factory() as session:  # after INSERT the value came back with RETURNING
+                draft = mod.Draft(body="new")
+                session.add(draft)
+                await session.commit()
+                assert isinstance(draft.updated_at, datetime)
             with pytest.raises((exc.MissingGreenlet, exc.StatementError)) as raised:
                 await mod.edit(factory, mod.Draft)
             assert is_missing_greenlet(raised.value)

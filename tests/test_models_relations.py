@@ -126,6 +126,21 @@ def test_single_table_subclass_columns_are_nullable(example):
     table = example("mdl_relations").Vehicle.__table__
     assert table.c.seats.nullable and table.c.payload_kg.nullable
 
+    class Scratch(DeclarativeBase):
+        pass
+
+    class Thing(Scratch):
+        __tablename__ = "thing"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        kind: Mapped[str]
+        __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_identity": "thing"}
+
+    class Widget(Thing):
+        size: Mapped[int]  # not Optional: NOT NULL in the shared table
+        __mapper_args__ = {"polymorphic_identity": "widget"}
+
+    assert Thing.__table__.c.size.nullable is False
+
 
 def test_before_flush_stamps_and_validates(engine, example):
     mod = example("mdl_relations")

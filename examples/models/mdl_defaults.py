@@ -20,11 +20,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 # endregion
 
 
+# region: timestamps
 class Base(DeclarativeBase):
     pass
 
 
-# region: timestamps
 class Note(Base):
     __tablename__ = "note"
 

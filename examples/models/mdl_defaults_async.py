@@ -20,11 +20,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 # endregion
 
 
+# region: lazy-stamp
 class Base(DeclarativeBase):
     pass
 
 
-# region: lazy-stamp
 class Draft(Base):
     __tablename__ = "draft"
 

@@ -23,11 +23,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 # endregion
 
 
+# region: enum-columns
 class Base(DeclarativeBase):
     pass
 
 
-# region: enum-columns
 class Status(enum.Enum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
@@ -38,7 +38,7 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stores the NAMES: 'ACTIVE', 'SUSPENDED' (PostgreSQL: CREATE TYPE account_status AS
-    # ENUM ('ACTIVE', 'SUSPENDED'); SQLite: VARCHAR(9), no CHECK).
+    # ENUM ('ACTIVE', 'SUSPENDED'); SQLite: VARCHAR, no CHECK).
     status: Mapped[Status] = mapped_column(Enum(Status, name="account_status"))
 
 

@@ -29,11 +29,11 @@ from sqlalchemy.orm.unitofwork import UOWTransaction
 # endregion
 
 
+# region: write-only
 class Base(DeclarativeBase):
     pass
 
 
-# region: write-only
 class Channel(Base):
     __tablename__ = "channel"
 
