@@ -63,12 +63,14 @@ def test_timezone_true_is_aware_on_postgresql_naive_on_sqlite(db, session, examp
     assert created.replace(tzinfo=None) <= datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def test_client_uuid_is_set_at_flush_not_at_construction(session, example):
+def test_client_uuid_is_set_at_flush_not_at_construction(db, session, example):
     ticket = example("mdl_defaults").Ticket(title="t")
     assert ticket.id is None
     session.add(ticket)
     session.flush()
     assert isinstance(ticket.id, uuid.UUID)
+    column = inspect(session.connection()).get_columns("ticket")[0]
+    assert str(column["type"]) == ("CHAR(32)" if db.name == "sqlite" else "UUID")
 
 
 @pytest.mark.backends("postgresql")
@@ -93,6 +95,7 @@ def is_missing_greenlet(error):
 @pytest.mark.filterwarnings("ignore:coroutine 'Connection.cursor' was never awaited:RuntimeWarning")
 def test_async_expired_updated_at_needs_eager_defaults_or_refresh(db, example):
     mod = example("mdl_defaults_async")
+    count_statements = example("eager_loading").count_statements
 
     async def go():
         engine = create_async_engine(db.async_url)
@@ -100,19 +103,28 @@ def test_async_expired_updated_at_needs_eager_defaults_or_refresh(db, example):
             async with engine.begin() as conn:
                 await conn.run_sync(mod.Base.metadata.create_all)
             factory = async_sessionmaker(engine, expire_on_commit=False)
-            async with factory() as session:  # after INSERT the value came back with RETURNING
-                draft = mod.Draft(body="new")
-                session.add(draft)
+            async with factory() as session:
+                draft, page, other = mod.Draft(body="v1"), mod.Page(body="v1"), mod.Draft(body="v1")
+                session.add_all([draft, page, other])
                 await session.commit()
-                assert isinstance(draft.updated_at, datetime)
-            with pytest.raises((exc.MissingGreenlet, exc.StatementError)) as raised:
-                await mod.edit(factory, mod.Draft)
-            assert is_missing_greenlet(raised.value)
-            assert "greenlet_spawn has not been called" in str(raised.value)
-            return await mod.edit(factory, mod.Page), await mod.edit_and_refresh(factory)
+                inserted = draft.updated_at  # after INSERT: came back with RETURNING
+                with pytest.raises((exc.MissingGreenlet, exc.StatementError)) as raised:
+                    await mod.rename(session, draft, "v2")
+                assert is_missing_greenlet(raised.value)
+                assert "greenlet_spawn has not been called" in str(raised.value)
+            async with factory() as session:
+                session.add_all([page, other])
+                with count_statements(engine.sync_engine) as statements:
+                    eager = await mod.rename(session, page, "v2")
+                assert len(statements) == 1  # UPDATE ... RETURNING page.updated_at
+                assert "RETURNING" in statements[0]
+                refreshed = await mod.rename_and_refresh(session, other, "v2")
+            return inserted, eager, refreshed
         finally:
             await engine.dispose()
 
-    eager, refreshed = asyncio.run(go())
+    stamps = asyncio.run(go())
     gc.collect()
-    assert isinstance(eager, datetime) and isinstance(refreshed, datetime)
+    for stamp in stamps:
+        assert isinstance(stamp, datetime)
+        assert (stamp.tzinfo is None) == (db.name == "sqlite")  # aware on asyncpg

@@ -20,7 +20,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 # endregion
 
 
-# region: lazy-stamp
+# region: models
 class Base(DeclarativeBase):
     pass
 
@@ -30,20 +30,16 @@ class Draft(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     body: Mapped[str] = mapped_column(String(200))
-    # After a flush that UPDATEs the row, updated_at is expired: the ORM knows the database
-    # set it but did not read it back. The next read is a lazy SELECT.
+    # After a flush that UPDATEs the row, updated_at is expired (the database set it, the
+    # ORM did not read it back): the next read is a lazy SELECT.
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
 
 
-# endregion
-
-
-# region: eager-stamp
 class Page(Base):
     __tablename__ = "page"
-    # Fetch server-generated values in the same statement (RETURNING) or right after it.
+    # Read server-set values back in the same UPDATE/INSERT (RETURNING) or right after it.
     __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,27 +53,17 @@ class Page(Base):
 
 
 # region: edit
-async def edit(
-    async_session: async_sessionmaker[AsyncSession], model: type[Draft] | type[Page]
-) -> datetime:
-    async with async_session() as session:
-        row = model(body="v1")
-        session.add(row)
-        await session.commit()
-        row.body = "v2"
-        await session.commit()
-        return row.updated_at  # Draft: MissingGreenlet. Page: the new value, no query.
+async def rename(session: AsyncSession, row: Draft | Page, body: str) -> datetime:
+    row.body = body
+    await session.commit()
+    return row.updated_at  # Draft: MissingGreenlet. Page: the new value, no query.
 
 
-async def edit_and_refresh(async_session: async_sessionmaker[AsyncSession]) -> datetime:
-    async with async_session() as session:
-        row = Draft(body="v1")
-        session.add(row)
-        await session.commit()
-        row.body = "v2"
-        await session.commit()
-        await session.refresh(row)  # or: await session.refresh(row, ["updated_at"])
-        return row.updated_at
+async def rename_and_refresh(session: AsyncSession, row: Draft, body: str) -> datetime:
+    row.body = body
+    await session.commit()
+    await session.refresh(row, ["updated_at"])  # an awaited SELECT of the expired column
+    return row.updated_at
 
 
 # endregion
@@ -89,8 +75,12 @@ async def main(url: str = "sqlite+aiosqlite://") -> datetime:
         await conn.run_sync(Base.metadata.create_all)
     # expire_on_commit=False, as async code should: only server-set columns stay expired.
     async_session = async_sessionmaker(engine, expire_on_commit=False)
-    stamp = await edit(async_session, Page)
-    refreshed = await edit_and_refresh(async_session)
+    page, draft = Page(body="v1"), Draft(body="v1")
+    async with async_session() as session:
+        session.add_all([page, draft])
+        await session.commit()
+        stamp = await rename(session, page, "v2")
+        refreshed = await rename_and_refresh(session, draft, "v2")
     print(f"Page.updated_at={stamp!r}; Draft after refresh: {refreshed!r}")
     await engine.dispose()
     return stamp

@@ -71,9 +71,8 @@ def latest(session: Session, channel: Channel, n: int) -> list[str]:
 
 
 def message_count(session: Session, channel: Channel) -> int:
-    return (
-        session.scalar(select(func.count()).select_from(channel.messages.select().subquery())) or 0
-    )
+    stmt = select(func.count()).select_from(channel.messages.select().subquery())
+    return session.scalar(stmt) or 0
 
 
 # endregion
