@@ -8,15 +8,14 @@ Run: PYTHONPATH=examples/core python examples/queries/qry_sql.py [DATABASE_URL]
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
+from typing import Any
 
 from blog_models import Author, Base, Post
 
 # region: imports
-import logging
-import time
-from typing import Any
-
 from sqlalchemy import Connection, Engine, Select, create_engine, event, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, ExecutionContext
