@@ -3,7 +3,7 @@
 import asyncio
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
@@ -111,6 +111,9 @@ def test_loader_criteria_filter_top_level_and_relationship_loads(scoped):
             assert "archive" not in mod.task_titles_by_project(session)
     with factory(info={"tenant_id": 1}) as session:
         assert mod.all_project_names(session) == ["archive", "site"]
+        # only ORM SELECTs are filtered
+        assert len(session.execute(text("select name from project")).all()) == 3
+        assert session.execute(update(mod.Project).values(name="x")).rowcount == 3
 
 
 def test_loader_criteria_under_asyncio(db, example):

@@ -1,6 +1,9 @@
 """Seeing the SQL: logging, compiled statements, the slow-statement log, EXPLAIN plans."""
 
+import asyncio
 import logging
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -44,13 +47,15 @@ def test_compiled_sql_per_dialect(example):
 
 
 def test_literal_binds_caveats(example):
-    from sqlalchemy import JSON, literal
+    from sqlalchemy import JSON, LargeBinary, literal
 
     Post, render = example("blog_models").Post, example("qry_sql").render_sql
     stmt = select(Post.id).where(Post.title.like("50%"))
     assert "'50%%'" in render(stmt, postgresql.psycopg.dialect())  # pyformat doubles %
     assert "'50%'" in render(stmt, postgresql.dialect(paramstyle="named"))
     assert "'it''s'" in render(select(literal("it's")), postgresql.dialect(paramstyle="named"))
+    binary = render(select(literal(b"ab", LargeBinary)), postgresql.dialect(paramstyle="named"))
+    assert "'ab'" in binary  # a text literal, not bytea
     with pytest.raises(CompileError, match="No literal value renderer is available"):
         render(select(literal({"a": 1}, JSON)), postgresql.dialect(paramstyle="named"))
 
@@ -82,3 +87,37 @@ def test_explain_shows_index_use(engine, example):
         else:
             assert "SEARCH author USING INDEX sqlite_autoindex_author_1 (name=?)" in by_name
             assert by_email == "SCAN author"
+
+
+def test_explain_through_an_async_connection(engine, db, example):
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    sql, Author = example("qry_sql"), example("blog_models").Author
+    stmt = select(Author).where(Author.name == "author 7")
+
+    async def plan() -> list[str]:
+        async_engine = create_async_engine(db.async_url)
+        try:
+            async with async_engine.connect() as conn:
+                return await conn.run_sync(sql.explain, stmt)
+        finally:
+            await async_engine.dispose()
+
+    text = "\n".join(asyncio.run(plan()))
+    assert "author_name_key" in text or "sqlite_autoindex_author_1" in text
+
+
+def test_echo_plus_a_root_handler_prints_each_statement_twice(tmp_path):
+    script = tmp_path / "echo.py"
+    script.write_text(
+        "import logging, sys\n"
+        "from sqlalchemy import create_engine, text\n"
+        "logging.basicConfig(stream=sys.stdout, level=logging.INFO, format='ROOT %(message)s')\n"
+        "engine = create_engine('sqlite://', echo=True)\n"
+        "with engine.connect() as conn:\n"
+        "    conn.execute(text('select 42'))\n"
+        "engine.dispose()\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    lines = [line for line in out.stdout.splitlines() if line.endswith("select 42")]
+    assert len(lines) == 2, out.stdout + out.stderr
