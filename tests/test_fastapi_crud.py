@@ -89,3 +89,10 @@ def test_override_rolls_every_request_back(engine, crud):
     with Session(engine) as session:
         assert session.scalars(select(crud.Writer)).all() == []
         assert session.scalars(select(crud.Book)).all() == []
+
+
+def test_a_failed_request_does_not_break_the_next_one(client):
+    assert client.post("/writers", json={"name": "ada"}).status_code == 201
+    with pytest.raises(Exception, match="UNIQUE|unique"):  # IntegrityError reaches the client
+        client.post("/writers", json={"name": "ada"})
+    assert [w["name"] for w in client.get("/writers").json()] == ["ada"]

@@ -33,8 +33,6 @@ from sqlalchemy.orm import Session, aliased
 
 # endregion
 
-SyncMode = Literal["auto", "evaluate", "fetch", False]
-
 
 # region: result-methods
 def find_author(session: Session, name: str) -> Author | None:
@@ -187,6 +185,9 @@ def posts_titled(session: Session, title: str) -> list[Post]:
 
 
 # region: bulk
+SyncMode = Literal["auto", "evaluate", "fetch", False]
+
+
 def bump_views(session: Session, author_id: int, mode: SyncMode) -> None:
     # One UPDATE for all matching rows, no objects loaded; synchronize_session decides
     # what happens to the matching objects already in the session.

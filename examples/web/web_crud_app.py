@@ -193,8 +193,12 @@ def rolled_back_client(engine: Engine) -> Iterator[TestClient]:
     with rolled_back_session(engine) as session:
 
         def override_get_db() -> Iterator[Session]:
-            yield session
-            session.commit()  # what get_db does; here it releases a SAVEPOINT
+            try:
+                yield session
+                session.commit()  # as in get_db; here it releases a SAVEPOINT
+            except Exception:
+                session.rollback()  # back to the SAVEPOINT: the next request can go on
+                raise
 
         app.dependency_overrides[get_db] = override_get_db
         with TestClient(app) as client:
