@@ -32,9 +32,9 @@ from sqlalchemy.orm import (
     selectinload,
     sessionmaker,
 )
-from web_sync_app import DB, get_db
 
 # endregion
+from web_sync_app import DB, get_db  # the session dependency (web_sync_app.py#get-db)
 
 
 # region: models
