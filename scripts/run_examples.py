@@ -71,7 +71,9 @@ def main(argv: list[str]) -> int:
         return 2
     failures = 0
     # Examples import siblings by bare name, also across folders (blog_models from examples/core).
-    example_path = os.pathsep.join(sorted({str(p.parent) for p in (ROOT / "examples").rglob("*.py")}))
+    example_path = os.pathsep.join(
+        sorted({str(p.parent) for p in (ROOT / "examples").rglob("*.py")})
+    )
     for path, backends, is_async in programs():
         name = path.relative_to(ROOT)
         if backend not in backends:
