@@ -93,7 +93,12 @@ def add_sqlite_sleep(engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _register(dbapi_connection: Any, connection_record: Any) -> None:
-        dbapi_connection.create_function("sleep", 1, lambda s: time.sleep(s) or s)
+        dbapi_connection.create_function("sleep", 1, _sleep)
+
+
+def _sleep(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
 
 
 def sleep_sql(dialect_name: str, seconds: float) -> str:
