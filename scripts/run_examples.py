@@ -70,6 +70,10 @@ def main(argv: list[str]) -> int:
         print(f"error: not a database URL: {url!r}", file=sys.stderr)
         return 2
     failures = 0
+    # Examples import siblings by bare name, also across folders (blog_models from examples/core).
+    example_path = os.pathsep.join(
+        sorted({str(p.parent) for p in (ROOT / "examples").rglob("*.py")})
+    )
     for path, backends, is_async in programs():
         name = path.relative_to(ROOT)
         if backend not in backends:
@@ -88,7 +92,7 @@ def main(argv: list[str]) -> int:
                 capture_output=True,
                 text=True,
                 cwd=workdir,
-                env={**os.environ, "PYTHONPATH": str(path.parent)},
+                env={**os.environ, "PYTHONPATH": example_path},
             )
         status = "ok   " if result.returncode == 0 else "FAIL "
         print(f"{status} {name}")

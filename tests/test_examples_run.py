@@ -11,6 +11,8 @@ import pytest
 from conftest import EXAMPLES, connect_backend
 
 ROOT = EXAMPLES.parent
+# Examples import siblings by bare name, also across folders (blog_models from examples/core).
+EXAMPLE_PATH = os.pathsep.join(sorted({str(p.parent) for p in EXAMPLES.rglob("*.py")}))
 
 
 def declared_backends(path: Path) -> list[str]:
@@ -60,7 +62,7 @@ def test_example_runs_as_a_program(path, backend, tmp_path):
         text=True,
         timeout=300,
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(path.parent)},
+        env={**os.environ, "PYTHONPATH": EXAMPLE_PATH},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip(), "an example prints what it shows"
