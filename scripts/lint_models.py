@@ -64,7 +64,7 @@ RULES = {
     ),
     "SQL001": (
         "SQL built with {what} passed to text(): use bind parameters, text('... :name')",
-        "models.md#raw-sql-with-text",
+        "queries.md#raw-sql-with-text",
     ),
     "ASY001": (
         "relationship {what} lazy-loads on access (default lazy='select'), which raises "
