@@ -49,9 +49,8 @@ class TrackedSettings(Base):
     prefs: Mapped[dict[str, Any]] = mapped_column(MutableDict.as_mutable(json_document()))
 
 
-# endregion
-
 Settings = type[PlainSettings] | type[TrackedSettings]
+# endregion
 
 
 def create(engine, model: Settings) -> int:
