@@ -81,7 +81,7 @@ def upgrade_locked(engine: Engine, config: Config, target: str = "head") -> None
     """PostgreSQL only: one process migrates at a time; the others wait, then find head."""
     with engine.connect() as lock:
         lock.execute(text("select pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        lock.commit()  # the lock is the session's; no transaction stays open to block DDL
+        lock.commit()  # a session-level lock outlives the transaction: keep none open
         try:
             upgrade_on(engine, config, target)
         finally:
