@@ -57,7 +57,8 @@ def failed_upgrade(url: str, *, fix: bool) -> dict[str, object]:
             upgrade_on(engine, config)
         except RuntimeError:
             pass  # h0002 always fails
-        left = {"revision": current_revision(config), "tables": inspect(engine).get_table_names()}
+        tables = sorted(inspect(engine).get_table_names())
+        left = {"revision": current_revision(config), "tables": tables}
         with engine.begin() as conn:  # clean up for the next run on the same database
             for table in ("second", "first", "alembic_version"):
                 conn.execute(text(f"drop table if exists {table}"))
