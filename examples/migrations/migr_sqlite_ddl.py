@@ -67,7 +67,7 @@ def failed_upgrade(url: str, *, fix: bool) -> dict[str, object]:
 
 
 def main(url: str = "sqlite://") -> dict[str, dict[str, object]]:
-    result = {}
+    result: dict[str, dict[str, object]] = {}
     for fix in (False, True):
         with tempfile.TemporaryDirectory() as tmp:
             run_url = f"sqlite:///{Path(tmp) / 'app.db'}" if url == "sqlite://" else url
