@@ -23,13 +23,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 # region: async-upgrade
 async def upgrade_async(engine: AsyncEngine, config: Config, target: str = "head") -> None:
-    """Migrate from inside a running event loop (app start-up, async test fixtures)."""
+    """Migrate from inside a running event loop (async test fixtures, scripts)."""
 
     def upgrade(connection: Connection) -> None:  # runs with a sync facade of the connection
         config.attributes["connection"] = connection  # env.py uses it instead of asyncio.run()
-        command.upgrade(config, target)
+        try:
+            command.upgrade(config, target)
+        finally:  # else the next command gets this closed connection
+            del config.attributes["connection"]
 
-    async with engine.begin() as conn:  # one transaction: all revisions or none
+    async with engine.connect() as conn:  # not begin(): env.py commits each revision
         await conn.run_sync(upgrade)
 
 

@@ -59,11 +59,34 @@ def current_revision(config: Config) -> str | None:
 
 # region: lend-connection
 def upgrade_on(engine: Engine, config: Config, target: str = "head") -> None:
-    """Run migrations on a connection you own (tests, app start-up): env.py uses it as-is."""
-    with engine.begin() as connection:
+    """Run migrations on a connection you own (tests, scripts): env.py uses it as-is."""
+    # connect(), not begin(): env.py's context.begin_transaction() commits each revision, and
+    # autocommit_block() revisions fail with a bare AssertionError inside a caller's transaction.
+    with engine.connect() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, target)
-        config.attributes.pop("connection")
+        try:
+            command.upgrade(config, target)
+        finally:  # else the next command gets this closed connection: ResourceClosedError
+            del config.attributes["connection"]
+
+
+# endregion
+
+
+# region: advisory-lock
+MIGRATION_LOCK_KEY = 7_236_001  # any bigint the app reserves for "migrating"
+
+
+def upgrade_locked(engine: Engine, config: Config, target: str = "head") -> None:
+    """PostgreSQL only: one process migrates at a time; the others wait, then find head."""
+    with engine.connect() as lock:
+        lock.execute(text("select pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        lock.commit()  # a session-level lock outlives the transaction: keep none open
+        try:
+            upgrade_on(engine, config, target)
+        finally:
+            lock.execute(text("select pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            lock.commit()
 
 
 # endregion
