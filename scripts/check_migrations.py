@@ -45,6 +45,8 @@ sys.dont_write_bytecode = True  # importing env.py, models and revisions must no
 PROG = "check_migrations"
 SCRATCH_NAME = re.compile(r"test|scratch|tmp|temp|ci", re.IGNORECASE)
 REFERENCE = "references/migrations.md"
+ASYNC_PG = {"postgresql+asyncpg", "postgresql+psycopg_async"}
+ASYNC_ENV = re.compile(r"create_async_engine|async_engine_from_config")
 
 # squawk rule -> (what it does to a live table, the safe way, section of the reference page)
 UNSAFE_RULES: dict[str, tuple[str, str, str | None]] = {
@@ -116,14 +118,15 @@ def one_line(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def throwaway_database(url: str | None, yes: bool) -> Iterator[tuple[str, str]]:
+def throwaway_database(url: str | None, yes: bool, use_async: bool) -> Iterator[tuple[str, str]]:
     """Yield (sqlalchemy url, description); the database is gone afterwards, whatever happens."""
-    from sqlalchemy import create_engine, make_url, text
+    from sqlalchemy import NullPool, create_engine, make_url, text
 
     if url is None:
         folder = tempfile.mkdtemp(prefix="check_migrations_")
         try:
-            yield f"sqlite:///{Path(folder) / 'check.db'}", "sqlite (throwaway file)"
+            driver = "sqlite+aiosqlite" if use_async else "sqlite"
+            yield f"{driver}:///{Path(folder) / 'check.db'}", f"{driver} (throwaway file)"
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return
@@ -143,7 +146,8 @@ def throwaway_database(url: str | None, yes: bool) -> Iterator[tuple[str, str]]:
             "(name without test/scratch/tmp/ci); pass --yes if it is one"
         )
     name = f"{given.database[:40]}_migcheck_{secrets.token_hex(4)}"
-    admin = create_engine(given, isolation_level="AUTOCOMMIT", pool_pre_ping=False)
+    sync = given.set(drivername="postgresql+psycopg") if given.drivername in ASYNC_PG else given
+    admin = create_engine(sync, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -338,9 +342,11 @@ def run_checks(project: Path, ini: Path, url: str, report: Report) -> None:
 
 def applied(url: str) -> set[str]:
     """The revisions alembic_version of the throwaway database records."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, make_url, text
 
-    engine = create_engine(url)
+    sync = {"sqlite+aiosqlite": "sqlite", **dict.fromkeys(ASYNC_PG, "postgresql+psycopg")}
+    given = make_url(url)
+    engine = create_engine(given.set(drivername=sync.get(given.drivername, given.drivername)))
     try:
         with engine.connect() as conn:
             return {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
@@ -410,9 +416,7 @@ def lint(project: Path, config, script, report: Report) -> None:
                 continue
             revision, source = files[item["file"]]
             lines = Path(item["file"]).read_text().splitlines()
-            statement = (
-                " ".join(lines[item["line"]].split())[:100] if item["line"] < len(lines) else ""
-            )
+            statement = " ".join(lines[item["line"]].split()) if item["line"] < len(lines) else ""
             what, safe, section = UNSAFE_RULES[rule]
             cite = f' (see {REFERENCE} "{section}")' if section else ""
             findings.append(
@@ -434,6 +438,18 @@ def lint(project: Path, config, script, report: Report) -> None:
 
 
 # ---- entry point ---------------------------------------------------------------------------
+
+
+def env_py_of(ini: Path) -> Path | None:
+    """env.py of the project, found without importing anything (async drivers or not)."""
+    from configparser import ConfigParser
+
+    parser = ConfigParser()
+    parser.read(ini)
+    location = parser.get("alembic", "script_location", fallback="", raw=True)
+    location = location.replace("%(here)s", str(ini.parent))
+    env_py = ini.parent / location / "env.py"
+    return env_py if location and env_py.is_file() else None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -461,7 +477,9 @@ def main(argv: list[str] | None = None) -> int:
             raise InputError(f"no alembic.ini in {project}")
         os.environ.pop("DATABASE_URL", None)  # the skill's env.py would prefer it to the Config
         os.chdir(project)  # `prepend_sys_path = .` and relative paths mean the project folder
-        with throwaway_database(args.url, args.yes) as (url, description):
+        env_py = env_py_of(ini)
+        use_async = env_py is not None and bool(ASYNC_ENV.search(env_py.read_text()))
+        with throwaway_database(args.url, args.yes, use_async) as (url, description):
             print(f"{PROG}: {ini} on {description}", flush=True)
             run_checks(project, ini, url, report)
     except InputError as exc:
