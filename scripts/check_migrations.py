@@ -8,14 +8,15 @@ downgrade head -> base; upgrade base -> head again; and, on PostgreSQL, a squawk
 each revision emits (`alembic upgrade --sql`) for operations that lock or break a live table.
 Exit status: 0 all passed, 1 a check failed, 2 bad input (the error names the file or revision).
 
-Database: a throwaway SQLite file by default. With --url (PostgreSQL, on a server you may
-create databases on, e.g. postgresql+psycopg://postgres@localhost/scratch) it creates a database
-named after the one in the URL plus a random suffix, runs there and drops it; the URL's database
-name must contain test, scratch, tmp or ci unless --yes. Nothing else is written: no .pyc, no
-revision file, and the project's files are left as they were.
+Database: a throwaway SQLite file by default (sqlite+aiosqlite when env.py builds an async
+engine). With --url (PostgreSQL, a role that may CREATE DATABASE, e.g.
+postgresql+psycopg://postgres@localhost/scratch) it creates <database>_migcheck_<random> on that
+server, runs there and drops it; the URL's database name must contain test, scratch, tmp or ci
+unless --yes. Nothing else is written: no .pyc, no revision file; the project stays as it was.
 
-Assumes env.py takes its URL from `sqlalchemy.url` of the Config (or a connection lent in
-`config.attributes["connection"]`); DATABASE_URL is removed from the environment first.
+Assumes env.py connects to the Config's `sqlalchemy.url` when `config.attributes` lends no
+"connection" (the env.py of `alembic init` and of the skill's template do). DATABASE_URL is
+removed from the environment first; a run whose upgrade lands elsewhere stops with exit 2.
 
 Needs: Python 3.10+, alembic, SQLAlchemy, pytest-alembic (0.13), the project's own imports and
 driver (psycopg for --url), and squawk-cli (the `squawk` binary) for the PostgreSQL lint.
@@ -43,7 +44,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # importing env.py, models and revisions must not add __pycache__
 
 PROG = "check_migrations"
-SCRATCH_NAME = re.compile(r"test|scratch|tmp|temp|ci", re.IGNORECASE)
+SCRATCH_NAME = re.compile(r"test|scratch|tmp|temp|(?<![a-z])ci(?![a-z])", re.IGNORECASE)
 REFERENCE = "references/migrations.md"
 ASYNC_PG = {"postgresql+asyncpg", "postgresql+psycopg_async"}
 ASYNC_ENV = re.compile(r"create_async_engine|async_engine_from_config")
@@ -290,6 +291,8 @@ def run_checks(project: Path, ini: Path, url: str, report: Report) -> None:
         heads = alembic_runner.heads
 
         def single_head() -> str:
+            if not heads:
+                raise CheckFailed("no revisions yet")
             try:
                 test_single_head_revision(alembic_runner)
             except AlembicTestFailure:

@@ -347,13 +347,12 @@ def test_bad_input(installed, tmp_path):
         "check_migrations: error: --url sqlite:///test.db: only PostgreSQL URLs are supported "
         "(SQLite is default)\n",
     )
-    # Nothing listens on port 1: refused at once.
-    status, _, stderr = check(
-        installed, project, "--url", "postgresql+psycopg://postgres:secret@127.0.0.1:1/test_x"
-    )
+    # --yes lets any name through; nothing listens on port 1, so the connection is refused.
+    production = "postgresql+psycopg://postgres:secret@127.0.0.1:1/production"
+    status, _, stderr = check(installed, project, "--url", production, "--yes")
     assert status == 2
     assert stderr.startswith(
-        "check_migrations: error: --url postgresql+psycopg://postgres:***@127.0.0.1:1/test_x: "
+        "check_migrations: error: --url postgresql+psycopg://postgres:***@127.0.0.1:1/production: "
         "cannot create a throwaway database (OperationalError: "
     )
     assert stderr.count("\n") == 1
