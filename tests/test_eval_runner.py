@@ -19,7 +19,7 @@ SCRIPT = ROOT / "scripts" / "eval.py"
 # Braces are doubled: the runner fills {arm} and {case} with str.format.
 STUB = (
     "if [ {arm} = with_skill ]; then kind=correct; else kind=wrong; fi; "
-    "cp -R GRADERS/{case}/$kind/. . && echo '{{\"usage\": {{\"input_tokens\": 7}}}}'"
+    'cp -R GRADERS/{case}/$kind/. . && echo \'{{"usage": {{"input_tokens": 7}}}}\''
 ).replace("GRADERS", str(ROOT / "graders"))
 
 
