@@ -99,7 +99,18 @@ def _server_error(name: str) -> str | None:
     return _reachable[name]
 
 
+def _refuse_unless_test_database(url: str) -> None:
+    """The resets drop every table: refuse a database whose name does not say it is a test one."""
+    database = make_url(url).database or ""
+    if "test" not in database.lower():
+        pytest.fail(
+            f"refusing to reset database {database!r}: its name does not contain 'test'",
+            pytrace=False,
+        )
+
+
 def _reset_postgresql(url: str) -> None:
+    _refuse_unless_test_database(url)
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         # A connection left over by an earlier test must not block the reset.
@@ -115,11 +126,13 @@ def _reset_postgresql(url: str) -> None:
 
 
 def _reset_mariadb(url: str) -> None:
-    database = make_url(url).database
+    _refuse_unless_test_database(url)
     engine = create_engine(make_url(url)._replace(database=None), isolation_level="AUTOCOMMIT")
+    # A database name cannot be a bound parameter: quote it with the dialect's own rules.
+    database = engine.dialect.identifier_preparer.quote_identifier(make_url(url).database)
     with engine.connect() as conn:
-        conn.execute(text(f"drop database if exists `{database}`"))
-        conn.execute(text(f"create database `{database}`"))
+        conn.execute(text(f"drop database if exists {database}"))
+        conn.execute(text(f"create database {database}"))
     engine.dispose()
 
 

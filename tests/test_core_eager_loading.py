@@ -1,7 +1,14 @@
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import ForeignKeyConstraint, String, create_engine, select
 from sqlalchemy.exc import InvalidRequestError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 
 
 @pytest.fixture
@@ -65,3 +72,48 @@ def test_main_reports_the_counts(db, example):
         "titles_joined": 1,
         "post_authors_joined": 1,
     }
+
+
+def test_selectinload_sends_one_more_statement_per_500_parents(engine, example):
+    # 1200 authors: 1 SELECT for them, then IN lists of 500, 500 and 200: 1 + 3 statements.
+    eager = example("eager_loading")
+    with Session(engine) as session:
+        eager.make_authors(session, 1200, posts_each=1)
+    with Session(engine) as session, eager.count_statements(engine) as statements:
+        result = eager.titles_selectin(session)
+    assert len(statements) == 1 + 3
+    assert len(result) == 1200 and set(result.values()) == {1}
+
+
+class CompositeBase(DeclarativeBase):
+    pass
+
+
+class Shelf(CompositeBase):
+    __tablename__ = "shelf"
+    room: Mapped[str] = mapped_column(String(10), primary_key=True)
+    number: Mapped[int] = mapped_column(primary_key=True)
+    books: Mapped[list["Book"]] = relationship()
+
+
+class Book(CompositeBase):
+    __tablename__ = "book"
+    __table_args__ = (ForeignKeyConstraint(["room", "number"], ["shelf.room", "shelf.number"]),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room: Mapped[str] = mapped_column(String(10))
+    number: Mapped[int]
+
+
+def test_selectinload_handles_a_composite_key(db, example):
+    # (room, number) IN ((...), (...)): a tuple IN list, still 2 statements.
+    engine = create_engine(db.url)
+    CompositeBase.metadata.create_all(engine)
+    with Session(engine) as session:
+        for room in ("a", "b"):
+            session.add_all(Shelf(room=room, number=n, books=[Book(), Book()]) for n in range(3))
+        session.commit()
+    with Session(engine) as session, example("eager_loading").count_statements(engine) as sql:
+        shelves = session.scalars(select(Shelf).options(selectinload(Shelf.books))).all()
+        sizes = {(s.room, s.number): len(s.books) for s in shelves}
+    engine.dispose()
+    assert len(sql) == 2 and sizes == {(r, n): 2 for r in "ab" for n in range(3)}

@@ -1,6 +1,20 @@
+import asyncio
+from datetime import datetime, timezone
+
 import pytest
-from sqlalchemy import create_engine, func, inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Column,
+    DateTime,
+    MetaData,
+    Table,
+    create_engine,
+    func,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import Session
 
 
@@ -46,3 +60,29 @@ def test_unique_name_is_enforced_and_delete_orphan_cascades(db, example):
         remaining = session.scalar(select(func.count()).select_from(models.Post))
         assert remaining == 2  # grace's two posts; ada's three went with her
     engine.dispose()
+
+
+@pytest.mark.backends("postgresql")
+def test_aware_created_at_round_trips_on_asyncpg(db, example):
+    models = example("blog_models")
+    when = datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
+    naive_table = Table("naive", MetaData(), Column("at", DateTime()))  # timestamp w/o time zone
+
+    async def scenario():
+        engine = create_async_engine(db.async_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(models.Base.metadata.create_all)
+                await conn.run_sync(naive_table.create)
+            async with AsyncSession(engine) as session:
+                session.add(models.Post(title="t", author=models.Author(name="a"), created_at=when))
+                await session.commit()
+                stored = await session.scalar(select(models.Post.created_at))
+            async with engine.connect() as conn:
+                with pytest.raises(DBAPIError, match="offset-naive and offset-aware"):
+                    await conn.execute(insert(naive_table).values(at=when))
+            return stored
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(scenario()) == when  # aware in, aware out: timestamp with time zone

@@ -197,6 +197,29 @@ def test_async_lifespan_disposes_the_engine(async_app, db):
         assert server_connections_settle_at_zero(db)
 
 
+def test_async_handler_can_read_an_object_after_commit(async_app, example):
+    """With expire_on_commit=True the read after commit() would lazy-load: MissingGreenlet."""
+    web, models = example("web_async_app"), example("web_models")
+    late = APIRouter()
+
+    @late.post("/commit-then-read", status_code=201)
+    async def commit_then_read(data: models.ItemIn, session: web.DB) -> models.ItemOut:
+        item = models.Item(name=data.name, price_cents=data.price_cents)
+        session.add(item)
+        await session.commit()
+        return models.ItemOut.model_validate(item)  # reads id, name, price_cents
+
+    async_app.include_router(late)
+
+    async def scenario():
+        async with running(async_app) as client:
+            return await client.post("/commit-then-read", json=LAMP)
+
+    response = asyncio.run(scenario())
+    assert response.status_code == 201
+    assert response.json() == {"id": response.json()["id"], **LAMP}
+
+
 def test_async_app_under_testclient(async_app):
     with TestClient(async_app) as client:  # runs the app and its lifespan in its own loop
         created = client.post("/items", json=LAMP)

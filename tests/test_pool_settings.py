@@ -1,7 +1,9 @@
+import asyncio
 import time
 
 import pytest
-from sqlalchemy import exc, text
+from sqlalchemy import create_engine, exc, text
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session
 
 
@@ -122,3 +124,29 @@ def test_server_budget_leaves_out_superuser_slots(db, settings, engines):
         budget = settings.server_budget(conn)
         max_connections = int(conn.scalar(text("show max_connections")))
     assert 0 < budget < max_connections
+
+
+SHOW_NAME = text("select application_name from pg_stat_activity where pid = pg_backend_pid()")
+
+
+@pytest.mark.backends("postgresql")
+def test_application_name_shows_in_pg_stat_activity_on_psycopg_and_asyncpg(db, settings):
+    engine = create_engine(db.url, connect_args=settings.name_connections(db.url, "billing"))
+    with engine.connect() as conn:
+        assert conn.scalar(SHOW_NAME) == "billing"
+    engine.dispose()
+
+    async def on_asyncpg(connect_args):
+        engine = create_async_engine(db.async_url, connect_args=connect_args)
+        try:
+            async with engine.connect() as conn:
+                return await conn.scalar(SHOW_NAME)
+        finally:
+            await engine.dispose()
+
+    assert settings.name_connections(db.async_url, "billing") != {"application_name": "billing"}
+    named = asyncio.run(on_asyncpg(settings.name_connections(db.async_url, "billing")))
+    assert named == "billing"
+    # psycopg's form is not an asyncpg argument:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'application_name'"):
+        asyncio.run(on_asyncpg({"application_name": "billing"}))

@@ -1,6 +1,19 @@
+import asyncio
+
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    select,
+)
 from sqlalchemy.exc import DBAPIError, UnsupportedCompilationError
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session
 
 THREE = pytest.mark.backends("sqlite", "postgresql", "mariadb")
@@ -148,3 +161,68 @@ def test_main_upserts_and_skips(db, example):
         ("A1", "big mug", 12),
         ("B2", "plate", 15),
     ]
+
+
+# ---- parameter limits: asyncpg 32,767, psycopg 65,535 -------------------------------------
+
+
+def upsert_counting(db, example, driver: str, writer) -> tuple[int, int]:
+    """Run writer(conn) on psycopg or (through run_sync) asyncpg: (statements, rows stored).
+
+    Everything, the CREATE TABLE included, is rolled back at the end.
+    """
+    ups = example("upsert_dialects")
+
+    def run(sync_engine, conn) -> tuple[int, int]:
+        calls = []
+        record = lambda *args: calls.append(1)  # noqa: E731
+        event.listen(sync_engine, "before_cursor_execute", record)
+        try:
+            writer(conn)
+        finally:
+            event.remove(sync_engine, "before_cursor_execute", record)
+        return len(calls), len(ups.all_products(conn))
+
+    if driver == "psycopg":
+        engine = create_engine(db.url)
+        try:
+            with engine.connect() as conn:
+                ups.metadata.create_all(conn)
+                return run(engine, conn)
+        finally:
+            engine.dispose()
+
+    async def on_asyncpg():
+        engine = create_async_engine(db.async_url)
+        try:
+            async with engine.connect() as conn:
+                await conn.run_sync(ups.metadata.create_all)
+                return await conn.run_sync(lambda sync_conn: run(engine.sync_engine, sync_conn))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(on_asyncpg())
+
+
+MANY = [row(f"S{i}", "x", i) for i in range(11_000)]  # 33,000 bound parameters
+
+
+@pytest.mark.backends("postgresql")
+@pytest.mark.parametrize(("driver", "statements"), [("psycopg", 1), ("asyncpg", 2)])
+def test_chunked_upsert_stays_under_the_drivers_parameter_limit(db, example, driver, statements):
+    ups = example("upsert_dialects")
+    chunked = lambda conn: ups.upsert_in_chunks(conn, ups.product, MANY, key=["sku"])  # noqa: E731
+    # asyncpg: 32,767 // 3 = 10,922 rows per statement; psycopg: 65,535 // 3 = 21,845.
+    assert upsert_counting(db, example, driver, chunked) == (statements, 11_000)
+
+
+@pytest.mark.backends("postgresql")
+def test_one_statement_over_32767_parameters_fails_on_asyncpg(db, example):
+    ups = example("upsert_dialects")
+    whole = lambda conn: ups.upsert(conn, ups.product, MANY, key=["sku"])  # noqa: E731
+    # (The chunked test shows psycopg takes the same 33,000 parameters in one statement.)
+    with pytest.raises(DBAPIError, match="number of query arguments cannot exceed 32767"):
+        upsert_counting(db, example, "asyncpg", whole)
+    # An executemany is split by SQLAlchemy itself: the same rows pass on asyncpg.
+    many = lambda conn: conn.execute(insert(ups.product), MANY)  # noqa: E731
+    assert upsert_counting(db, example, "asyncpg", many)[1] == 11_000

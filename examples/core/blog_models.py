@@ -12,6 +12,7 @@ from datetime import datetime
 # region: imports
 from sqlalchemy import Column, ForeignKey, String, Table, Text, create_engine, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.types import DateTime
 
 # endregion
 
@@ -46,7 +47,10 @@ class Post(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     views: Mapped[int] = mapped_column(default=0)
     published: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # timezone=True: timestamptz on PostgreSQL. A plain DateTime is "timestamp without time
+    # zone", and asyncpg rejects aware datetimes for it ("can't subtract offset-naive and
+    # offset-aware datetimes").
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     author_id: Mapped[int] = mapped_column(ForeignKey("author.id"), index=True)
 
     author: Mapped[Author] = relationship(back_populates="posts")

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, create_engine, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 # endregion
@@ -132,6 +133,36 @@ def upsert(
         changes = {name: stmt.excluded[name] for name in others}
         stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=changes)
     bind.execute(stmt)
+
+
+# endregion
+
+
+# region: chunks
+# Bound parameters one statement may carry, by driver: asyncpg stops at 32,767 ("the number
+# of query arguments cannot exceed 32767"), psycopg at 65,535. 32,766 is SQLite's default
+# (3.32+) and a safe guess for other drivers.
+MAX_BIND_PARAMS = {"asyncpg": 32_767, "psycopg": 65_535, "psycopg2": 65_535}
+
+
+def rows_per_statement(dialect: Dialect, columns: int) -> int:
+    return MAX_BIND_PARAMS.get(dialect.driver, 32_766) // columns
+
+
+def upsert_in_chunks(
+    bind: Session | Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    key: Sequence[str],
+    on_conflict: Literal["update", "nothing"] = "update",
+) -> None:
+    """upsert() in as few statements as the driver allows. Call it inside one transaction."""
+    if not rows:
+        return
+    dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+    size = rows_per_statement(dialect, len(rows[0]))
+    for start in range(0, len(rows), size):
+        upsert(bind, table, rows[start : start + size], key, on_conflict)
 
 
 # endregion

@@ -101,8 +101,10 @@ def postgresql_copy(engine: Engine, rows: list[dict]) -> None:
 # region: dbapi
 def dbapi_executemany(engine: Engine, rows: list[dict]) -> None:
     # Driver baseline: the DBAPI cursor's own executemany, no SQLAlchemy in the loop.
-    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO product (sku, name, price) VALUES ({mark}, {mark}, {mark})"
+    # The values are bound; only the placeholder differs by driver (sqlite3 ?, psycopg %s).
+    sql = "INSERT INTO product (sku, name, price) VALUES (%s, %s, %s)"
+    if engine.dialect.paramstyle == "qmark":
+        sql = "INSERT INTO product (sku, name, price) VALUES (?, ?, ?)"
     with engine.begin() as conn:
         cursor = conn.connection.cursor()
         cursor.executemany(sql, [(r["sku"], r["name"], r["price"]) for r in rows])

@@ -59,7 +59,7 @@ def joined(engine: Engine) -> dict[int, int]:
 # region: subqueryload
 def subquery(engine: Engine) -> dict[int, int]:
     # 2 SELECTs: the customers, then the orders joined to the first query run again as a
-    # subquery. Older than selectinload; prefer selectinload unless the key is composite.
+    # subquery. Older than selectinload; prefer selectinload, composite keys included.
     with Session(engine) as session:
         stmt = select(Customer).options(subqueryload(Customer.orders))
         customers = session.scalars(stmt).all()

@@ -36,6 +36,22 @@ def make_engine(url: str, app_name: str = "myapp", **overrides: Any) -> Engine:
 # endregion
 
 
+# region: application-name
+def name_connections(url: str, app_name: str) -> dict[str, Any]:
+    """connect_args that label this app's sessions in PostgreSQL's pg_stat_activity."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return {}
+    if parsed.get_driver_name() == "asyncpg":
+        # asyncpg has no application_name argument ("connect() got an unexpected keyword
+        # argument 'application_name'"): it sends server settings at connect instead.
+        return {"server_settings": {"application_name": app_name}}
+    return {"application_name": app_name}  # psycopg, psycopg2: a libpq connection parameter
+
+
+# endregion
+
+
 # region: sizing
 def peak_connections(processes: int, pool_size: int, max_overflow: int) -> int:
     """The most connections a deployment can open: every pool full, every overflow in use."""

@@ -13,7 +13,7 @@ import sys
 
 # region: imports
 from sqlalchemy import create_engine, select, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tx_models import Account, Base
 
@@ -39,7 +39,7 @@ def withdraw(session: Session, account_id: int, amount: int) -> int:
 
 # region: nowait
 def lock_now_or_fail(session: Session, account_id: int) -> Account:
-    # NOWAIT: raise OperationalError (SQLSTATE 55P03, lock_not_available) instead of waiting.
+    # NOWAIT: raise at once (SQLSTATE 55P03, lock_not_available) instead of waiting.
     stmt = select(Account).where(Account.id == account_id).with_for_update(nowait=True)
     return session.scalars(stmt).one()
 
@@ -49,8 +49,9 @@ def lock_now_or_fail(session: Session, account_id: int) -> Account:
 
 # region: lock-timeout
 def lock_within(session: Session, account_id: int, timeout_ms: int) -> Account:
-    # Wait, but not forever: SET LOCAL lasts until this transaction ends.
-    session.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
+    # Wait, but not forever. set_config(..., true) is SET LOCAL (it lasts until this
+    # transaction ends) with a bound value: SET itself cannot take a bind parameter.
+    session.execute(text("select set_config('lock_timeout', :ms, true)"), {"ms": str(timeout_ms)})
     return session.get(Account, account_id, with_for_update=True)
 
 
@@ -58,8 +59,13 @@ def lock_within(session: Session, account_id: int, timeout_ms: int) -> Account:
 
 
 # region: lock-error
+def sqlstate(exc: DBAPIError) -> str | None:
+    # psycopg 3 and SQLAlchemy's asyncpg adapter name it .sqlstate, psycopg2 .pgcode.
+    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+
+
 def is_lock_not_available(exc: DBAPIError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
+    return sqlstate(exc) == LOCK_NOT_AVAILABLE
 
 
 def withdraw_unless_busy(
@@ -69,7 +75,7 @@ def withdraw_unless_busy(
     with SessionLocal() as session:
         try:
             account = lock_now_or_fail(session, account_id)
-        except OperationalError as exc:
+        except DBAPIError as exc:  # psycopg: OperationalError; asyncpg: plain DBAPIError
             if not is_lock_not_available(exc):
                 raise
             return None  # the failed statement aborted the transaction; closing rolls it back

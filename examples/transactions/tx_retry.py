@@ -4,6 +4,8 @@ PostgreSQL aborts one of two conflicting transactions with SQLSTATE 40001
 (serialization_failure, SERIALIZABLE or REPEATABLE READ) or 40P01 (deadlock_detected); running
 the transaction again is the documented cure. Every other error (a unique violation, a syntax
 error, a lost connection) would fail the same way again, so it propagates at once.
+retry_on_conflict wraps plain functions; async def functions need retry_on_conflict_async
+(the sync decorator refuses them: it would return the coroutine and never retry).
 
 Backends: sqlite, postgresql
 Run: python examples/transactions/tx_retry.py [DATABASE_URL]
@@ -12,16 +14,19 @@ Run: python examples/transactions/tx_retry.py [DATABASE_URL]
 from __future__ import annotations
 
 # region: imports
+import asyncio
 import functools
+import inspect
 import random
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from tx_locking import sqlstate
 from tx_models import Account, Base
 
 # endregion
@@ -33,9 +38,9 @@ R = TypeVar("R")
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 
 
-def sqlstate(exc: DBAPIError) -> str | None:
-    # psycopg 3 and asyncpg name it .sqlstate, psycopg2 .pgcode; other drivers have neither.
-    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+def backoff(attempt: int, base_delay: float, max_delay: float) -> float:
+    # Exponential backoff with full jitter, so the retries do not collide again.
+    return random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1)))
 
 
 def retry_on_conflict(
@@ -50,6 +55,9 @@ def retry_on_conflict(
     """
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        if inspect.iscoroutinefunction(fn):  # calling it only creates a coroutine: no error yet
+            raise TypeError(f"{fn.__qualname__} is async: use retry_on_conflict_async")
+
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             for attempt in range(1, max_attempts + 1):
@@ -60,9 +68,41 @@ def retry_on_conflict(
                         raise  # not retryable, or out of attempts: the caller sees this error
                     if on_retry is not None:
                         on_retry(attempt, exc)
-                    # Exponential backoff with full jitter, so the retries do not collide again.
-                    ceiling = min(max_delay, base_delay * 2 ** (attempt - 1))
-                    time.sleep(random.uniform(0, ceiling))
+                    time.sleep(backoff(attempt, base_delay, max_delay))
+            raise AssertionError("unreachable")
+
+        return wrapper
+
+    return decorate
+
+
+# endregion
+
+
+# region: retry-async
+def retry_on_conflict_async(
+    max_attempts: int = 5,
+    base_delay: float = 0.05,
+    max_delay: float = 2.0,
+    on_retry: Callable[[int, DBAPIError], None] | None = None,
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:
+    """retry_on_conflict for async def: awaits each attempt, sleeps with asyncio.sleep."""
+
+    def decorate(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        if not inspect.iscoroutinefunction(fn):
+            raise TypeError(f"{fn.__qualname__} is not async: use retry_on_conflict")
+
+        @functools.wraps(fn)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            for attempt in range(1, max_attempts + 1):
+                try:
+                    return await fn(*args, **kwargs)
+                except DBAPIError as exc:  # asyncpg: a plain DBAPIError, never OperationalError
+                    if sqlstate(exc) not in RETRYABLE_SQLSTATES or attempt == max_attempts:
+                        raise
+                    if on_retry is not None:
+                        on_retry(attempt, exc)
+                    await asyncio.sleep(backoff(attempt, base_delay, max_delay))
             raise AssertionError("unreachable")
 
         return wrapper

@@ -32,7 +32,9 @@ def create_app(url: str) -> FastAPI:
         async with engine.begin() as conn:  # demo only: use Alembic migrations in production
             await conn.run_sync(Base.metadata.create_all)
         app.state.engine = engine
-        app.state.sessionmaker = async_sessionmaker(engine)
+        # expire_on_commit=False: reading an object after commit() must not lazy-load
+        # (an implicit await outside the greenlet: MissingGreenlet).
+        app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         yield
         await engine.dispose()  # close the pooled connections at shutdown
 
