@@ -5,6 +5,7 @@ MappedAsDataclass.
 Backends: sqlite, postgresql
 Run: python examples/models/mdl_declarative.py [DATABASE_URL]
 """
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
 
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ class Enrollment(Base):
     __tablename__ = "enrollment"
 
     student_id: Mapped[int] = mapped_column(ForeignKey("student.id"), primary_key=True)
-    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), primary_key=True, index=True)
     grade: Mapped[str | None] = mapped_column(String(2))
     enrolled_at: Mapped[timestamp]
 
@@ -241,7 +242,7 @@ class InvoiceLine(DataBase):
     __tablename__ = "invoice_line"
 
     id: Mapped[int] = mapped_column(primary_key=True, init=False)  # set by the database
-    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoice.id"), init=False)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoice.id"), index=True, init=False)
     amount_cents: Mapped[int]
     invoice: Mapped[Invoice | None] = relationship(default=None, back_populates="lines")
 

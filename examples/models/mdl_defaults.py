@@ -5,6 +5,7 @@ Backends: sqlite, postgresql
 (server-generated UUIDs, gen_random_uuid(), are PostgreSQL 13+ only: created there only.)
 Run: python examples/models/mdl_defaults.py [DATABASE_URL]
 """
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
 
 from __future__ import annotations
 

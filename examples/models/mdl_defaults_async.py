@@ -4,6 +4,7 @@ it lazily under asyncio raises MissingGreenlet. eager_defaults=True or refresh()
 Backends: sqlite, postgresql
 Run: python examples/models/mdl_defaults_async.py [ASYNC_DATABASE_URL]
 """
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
 
 from __future__ import annotations
 

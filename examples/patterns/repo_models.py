@@ -3,6 +3,7 @@
 Backends: sqlite, postgresql
 Run: python examples/patterns/repo_models.py [DATABASE_URL]
 """
+# lint: ignore-file[ASY001]  (the async repository eager-loads what it returns)
 
 # lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
 

@@ -6,6 +6,7 @@ carried to the lazy and eager loads of the objects that SELECT returns.
 Backends: sqlite, postgresql
 Run: python examples/queries/qry_scoped.py [DATABASE_URL]
 """
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import sys
 # region: imports
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, create_engine, event, select
+from sqlalchemy import DateTime, ForeignKey, String, create_engine, event, select
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -38,7 +39,7 @@ class Base(DeclarativeBase):
 class SoftDeleted:
     """Mixin: rows with deleted_at set are hidden from ordinary queries."""
 
-    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class TenantOwned:
@@ -60,7 +61,7 @@ class Task(SoftDeleted, TenantOwned, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(100))
-    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
     # raise_on_sql: task.project works when the project is already in the session,
     # raises instead of sending a SELECT when it is not.
     project: Mapped[Project] = relationship(back_populates="tasks", lazy="raise_on_sql")

@@ -7,6 +7,7 @@ examples/testing/dbtest_fixtures.py.
 Backends: sqlite, postgresql
 Run: PYTHONPATH=examples/testing python examples/web/web_crud_app.py [DATABASE_URL]
 """
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
 
 from __future__ import annotations
 
