@@ -102,11 +102,11 @@ def merge_heads(config: Config, message: str) -> str:
 # endregion
 
 
+# region: round-trip
 def round_trip(project_dir: Path, url: str) -> dict[str, object]:
     """upgrade head, add rows, downgrade base, upgrade head: the schema comes and goes."""
     config = alembic_config(project_dir, url)
     engine = create_engine(url)
-    # region: round-trip
     command.upgrade(config, "head")
     with engine.begin() as conn:
         conn.execute(text("insert into author (name, slug) values ('Ada', 'ada')"))

@@ -18,8 +18,6 @@ from sqlalchemy import Engine, create_engine, event, text
 
 # endregion
 
-log = logging.getLogger("myapp.pool")
-
 
 # region: label-connections
 def label_connections(engine: Engine) -> None:
@@ -37,6 +35,9 @@ def label_connections(engine: Engine) -> None:
 
 
 # region: checkout-log
+log = logging.getLogger("myapp.pool")
+
+
 class CheckoutLog:
     """Counts pool events and logs how long each connection was held."""
 

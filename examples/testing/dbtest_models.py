@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 
+# region: models
 class Base(DeclarativeBase):
     pass
 
@@ -27,6 +28,9 @@ class Customer(Base):
     email: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     vip: Mapped[bool] = mapped_column(default=False)
+
+
+# endregion
 
 
 # region: code-under-test
@@ -58,15 +62,15 @@ async def sign_up_async(session: AsyncSession, email: str, name: str) -> Custome
     return customer
 
 
-# endregion
-
-
 def emails(session: Session) -> list[str]:
     return list(session.scalars(select(Customer.email).order_by(Customer.email)))
 
 
 def count_customers(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Customer))
+
+
+# endregion
 
 
 def main(url: str = "sqlite://") -> list[str]:

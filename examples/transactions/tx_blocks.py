@@ -16,11 +16,11 @@ from tx_models import Account, Base
 # endregion
 
 
+# region: session-begin
 class InsufficientFunds(Exception):
     pass
 
 
-# region: session-begin
 def transfer(SessionLocal: sessionmaker[Session], source: str, target: str, amount: int) -> None:
     # One block = one transaction: COMMIT when it ends, ROLLBACK if anything inside raises.
     with SessionLocal.begin() as session:

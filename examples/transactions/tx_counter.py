@@ -23,11 +23,11 @@ from tx_models import Base, Counter
 # endregion
 
 
-def no_work() -> None:
-    pass
-
-
 # region: naive
+def no_work() -> None:
+    pass  # the tests pass a pause here to widen the race window
+
+
 def increment_naive(SessionLocal: sessionmaker[Session], counter_id: int, work=no_work) -> None:
     # WRONG under concurrency: two workers read 5, both write 6, one increment is lost.
     with SessionLocal.begin() as session:

@@ -19,8 +19,6 @@ from tx_models import Account, Base
 
 # endregion
 
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for NOWAIT and lock_timeout failures
-
 
 # region: for-update
 def withdraw(session: Session, account_id: int, amount: int) -> int:
@@ -59,6 +57,9 @@ def lock_within(session: Session, account_id: int, timeout_ms: int) -> Account:
 
 
 # region: lock-error
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for NOWAIT and lock_timeout failures
+
+
 def sqlstate(exc: DBAPIError) -> str | None:
     # psycopg 3 and SQLAlchemy's asyncpg adapter name it .sqlstate, psycopg2 .pgcode.
     return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)

@@ -17,11 +17,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 # endregion
 
 
+# region: models
 class Base(DeclarativeBase):
     pass
 
 
-# region: models
 class Account(Base):
     __tablename__ = "account"
     __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)

@@ -24,11 +24,11 @@ from tx_retry import retry_on_conflict
 # endregion
 
 
-def no_work() -> None:
-    pass
-
-
 # region: serializable-transfer
+def no_work() -> None:
+    pass  # the tests pass a pause here to widen the race window
+
+
 @retry_on_conflict(max_attempts=10, base_delay=0.01)
 def transfer(
     SessionLocal: sessionmaker[Session], source: int, target: int, amount: int, work=no_work

@@ -114,8 +114,8 @@ async def list_items(session: DB) -> list[str]:
 
 
 async def main(url: str = "sqlite+aiosqlite:///web_async_app.db") -> dict[str, int]:
-    app = create_app(url)
     # region: async-client
+    app = create_app(url)
     # ASGITransport sends requests straight to the app but does not run its lifespan:
     # enter the app's lifespan context around the client.
     async with app.router.lifespan_context(app):

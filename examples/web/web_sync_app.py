@@ -110,8 +110,8 @@ def list_items(session: DB) -> list[str]:
 
 
 def main(url: str = "sqlite:///web_sync_app.db") -> dict[str, int]:
-    app = create_app(url)
     # region: test-client
+    app = create_app(url)
     with TestClient(app) as client:  # the `with` runs the lifespan (startup and shutdown)
         created = client.post("/items", json={"name": "lamp", "price_cents": 1999})
         read = client.get(f"/items/{created.json()['id']}")
