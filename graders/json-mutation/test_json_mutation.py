@@ -17,7 +17,8 @@ def test_set_preference_is_saved_and_keeps_other_keys(db, solution):
     try:
         prefs.Base.metadata.create_all(engine)
         with Session(engine) as session:
-            alice = prefs.User(email="alice@example.com", preferences={"theme": "light", "lang": "en"})
+            start = {"theme": "light", "lang": "en"}
+            alice = prefs.User(email="alice@example.com", preferences=start)
             bob = prefs.User(email="bob@example.com", preferences={})
             session.add_all([alice, bob])
             session.commit()
