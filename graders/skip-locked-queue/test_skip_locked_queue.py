@@ -1,6 +1,6 @@
 """skip-locked-queue: concurrent workers each get a different job and never wait for each other.
 
-PostgreSQL only. Every connection of the grader has lock_timeout = 1 s, so a claim that waits
+PostgreSQL only. Every connection of the grader has lock_timeout = 0.5 s, so a claim that waits
 on another worker's job fails (SQLSTATE 55P03) instead of hanging.
 """
 
@@ -18,7 +18,7 @@ WORKERS = 4
 
 def setup(db, jobs):
     engine = create_engine(
-        db.url, pool_size=WORKERS + 2, connect_args={"options": "-c lock_timeout=1000"}
+        db.url, pool_size=WORKERS + 2, connect_args={"options": "-c lock_timeout=500"}
     )
     jobs.Base.metadata.create_all(engine)
     with Session(engine) as session, session.begin():
