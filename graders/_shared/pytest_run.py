@@ -1,0 +1,27 @@
+"""Run a pytest session inside a copy of the solution folder, against one database URL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_pytest_in_copy(
+    solution: Path, tmp: Path, files: dict[str, str], database_url: str
+) -> subprocess.CompletedProcess[str]:
+    """Copy the solution folder, add ``files`` (the app and the tests the case defines), run
+    pytest there with ``DATABASE_URL`` set; returns the finished process."""
+    work = tmp / "project"
+    shutil.copytree(solution, work, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    for name, text in files.items():
+        (work / name).write_text(text, encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("PYTEST_ADDOPTS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+         "--rootdir", str(work), "-c", os.devnull, str(work)],
+        cwd=work, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
