@@ -17,7 +17,9 @@ import pytest
 from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-_spec = importlib.util.spec_from_file_location("render_alembic", ROOT / "scripts" / "render_alembic.py")
+_spec = importlib.util.spec_from_file_location(
+    "render_alembic", ROOT / "scripts" / "render_alembic.py"
+)
 assert _spec and _spec.loader
 render_alembic = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(render_alembic)
@@ -27,14 +29,13 @@ MODELS = "from sqlalchemy import MetaData\n\nmetadata = MetaData()\n"
 
 def find_revision(solution: Path, filename: str, revision: str) -> Path:
     """The agent's revision file: by the name the prompt gave, else by its revision id."""
-    candidates = [
-        p for p in solution.rglob("*.py") if ".claude" not in p.parts and "__pycache__" not in p.parts
-    ]
+    skip = {".claude", "__pycache__", ".venv"}
+    candidates = [p for p in solution.rglob("*.py") if not skip & set(p.parts)]
     named = [p for p in candidates if p.name == filename]
     if named:
         return named[0]
     pattern = re.compile(rf"^revision\b[^=\n]*=\s*[\"']{re.escape(revision)}[\"']", re.MULTILINE)
-    by_id = [p for p in candidates if pattern.search(p.read_text(encoding="utf-8", errors="replace"))]
+    by_id = [p for p in candidates if pattern.search(p.read_text("utf-8", errors="replace"))]
     if not by_id:
         pytest.fail(f"no {filename} (or file with revision = {revision!r}) in {solution}")
     return by_id[0]

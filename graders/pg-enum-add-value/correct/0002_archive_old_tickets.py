@@ -14,8 +14,7 @@ def upgrade() -> None:
     with op.get_context().autocommit_block():
         op.execute("ALTER TYPE ticket_status ADD VALUE IF NOT EXISTS 'archived'")
     op.execute(
-        "UPDATE ticket SET status = 'archived' "
-        "WHERE status = 'closed' AND closed_at < '2024-01-01'"
+        "UPDATE ticket SET status = 'archived' WHERE status = 'closed' AND closed_at < '2024-01-01'"
     )
 
 
