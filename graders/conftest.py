@@ -27,6 +27,9 @@ suite = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = suite
 _spec.loader.exec_module(suite)
 
+# A case's correct/ and wrong/ solutions may hold a conftest.py (the agent's); never collect them.
+collect_ignore_glob = ["*/correct", "*/wrong"]
+
 pytest_configure = suite.pytest_configure
 pytest_generate_tests = suite.pytest_generate_tests
 Backend = suite.Backend
