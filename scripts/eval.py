@@ -88,7 +88,12 @@ def prepare_run(case: Case, arm: str, run_dir: Path) -> Path:
         shutil.rmtree(run_dir)
     workspace.mkdir(parents=True)
     if arm == "with_skill":
-        shutil.copytree(ROOT / "skills" / case.skill, workspace / ".claude" / "skills" / case.skill)
+        # The skill as installers ship it, minus its evals: the agent must not read the cases.
+        shutil.copytree(
+            ROOT / "skills" / case.skill,
+            workspace / ".claude" / "skills" / case.skill,
+            ignore=shutil.ignore_patterns("evals"),
+        )
     (run_dir / "prompt.txt").write_text(case.prompt + "\n", encoding="utf-8")
     return workspace
 

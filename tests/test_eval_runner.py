@@ -51,6 +51,7 @@ def test_a_stub_agent_run_is_graded_and_laid_out_as_the_guide_says(tmp_path):
         assert timing["total_tokens"] == 7 and timing["total_duration_seconds"] >= 0
     skill_in_workspace = iteration / "eval-n-plus-one/with_skill/run-1/workspace/.claude/skills"
     assert (skill_in_workspace / "python-database-patterns" / "SKILL.md").is_file()
+    assert not (skill_in_workspace / "python-database-patterns" / "evals").exists()
     assert not (iteration / "eval-n-plus-one/without_skill/run-1/workspace/.claude").exists()
     bench = json.loads((iteration / "benchmark.json").read_text())
     cells = bench["run_summary"]["python-database-patterns"]
