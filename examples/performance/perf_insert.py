@@ -130,7 +130,7 @@ def variants_for(engine: Engine) -> dict[str, Callable[[Engine, list[dict]], obj
     }
 
 
-def main(url: str = "sqlite://", n: int = 1000) -> dict[str, int]:
+def main(url: str = "sqlite://", *, n: int = 1000) -> dict[str, int]:
     engine = create_engine(url)
     rows = product_rows(n)
     inserted = {}

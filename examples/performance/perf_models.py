@@ -103,7 +103,7 @@ def cursor_calls(engine: Engine) -> Iterator[list[str]]:
 # endregion
 
 
-def main(url: str = "sqlite://", n: int = 1000) -> dict[str, int]:
+def main(url: str = "sqlite://", *, n: int = 1000) -> dict[str, int]:
     engine = create_engine(url)
     fresh_schema(engine)
     seed_products(engine, n)

@@ -83,7 +83,7 @@ def price_sum(engine: Engine) -> int:
         return session.scalar(select(func.sum(Product.price)))
 
 
-def main(url: str = "sqlite://", n: int = 1000) -> dict[str, int]:
+def main(url: str = "sqlite://", *, n: int = 1000) -> dict[str, int]:
     engine = create_engine(url)
     fresh_schema(engine)
     seed_products(engine, n)
