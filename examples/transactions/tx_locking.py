@@ -51,7 +51,7 @@ def lock_now_or_fail(session: Session, account_id: int) -> Account:
 def lock_within(session: Session, account_id: int, timeout_ms: int) -> Account:
     # Wait, but not forever: SET LOCAL lasts until this transaction ends.
     session.execute(text(f"SET LOCAL lock_timeout = {int(timeout_ms)}"))
-    return session.get(Account, account_id, with_for_update=True)
+    return session.get_one(Account, account_id, with_for_update=True)
 
 
 # endregion
