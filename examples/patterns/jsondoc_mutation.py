@@ -8,10 +8,9 @@ Run: python examples/patterns/jsondoc_mutation.py [DATABASE_URL]
 from __future__ import annotations
 
 import sys
-from typing import TypeVar
 
 # region: imports
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Engine, create_engine
 from sqlalchemy.dialects.postgresql import JSONB

@@ -64,7 +64,8 @@ def open_accounts(engine: Engine, rows: list[dict[str, Any]]) -> None:
 
 def balances(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return dict(conn.execute(select(Account.owner, Account.balance)).all())
+        rows = conn.execute(select(Account.owner, Account.balance))
+        return {owner: balance for owner, balance in rows}
 
 
 def account_count(engine: Engine) -> int:

@@ -43,7 +43,7 @@ def transfer(
     # aborts whichever of two overlapping transfers would break serial order (SQLSTATE 40001).
     with SessionLocal.begin() as session:
         stmt = select(Account.id, Account.balance).where(Account.id.in_([source, target]))
-        balances = dict(session.execute(stmt).all())  # read ...
+        balances = {account: balance for account, balance in session.execute(stmt)}  # read ...
         if balances[source] < amount:
             raise ValueError("insufficient funds")
         work()
