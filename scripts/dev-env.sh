@@ -20,7 +20,7 @@ if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
     CONSTRAINTS_FILE="$(mktemp)"
     echo "$CONSTRAINT" > "$CONSTRAINTS_FILE"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -c "$CONSTRAINTS_FILE" -e "$ROOT[test]"
+        -c "$CONSTRAINTS_FILE" -e "${ROOT}[test]"
     rm -f "$CONSTRAINTS_FILE"
     echo "$WANT" > "$STAMP"
 fi
