@@ -5,15 +5,16 @@ row that stops being true on either series fails here.
 """
 
 import importlib.metadata
+import subprocess
 import sys
 import warnings
 
 import pytest
 import sqlalchemy
 from conftest import SQLALCHEMY_SERIES
-from sqlalchemy import JSON, create_engine, make_url, text
+from sqlalchemy import JSON, create_engine, make_url, select, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import SADeprecationWarning
+from sqlalchemy.exc import DataError, SADeprecationWarning
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from test_types import mypy
 
@@ -57,6 +58,37 @@ def test_greenlet_without_the_asyncio_extra():
     assert bool(unconditional) == by_series(True, False), requires
 
 
+WITHOUT_GREENLET = """
+import asyncio, sys
+sys.modules["greenlet"] = None  # as if greenlet were not installed
+try:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def query():
+        engine = create_async_engine("sqlite+aiosqlite://")
+        async with engine.connect() as conn:
+            await conn.execute(text("select 1"))
+
+    asyncio.run(query())
+except Exception as exc:
+    print(f"{type(exc).__name__}: {exc}")
+"""
+
+
+def test_async_code_without_greenlet():
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_GREENLET], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.startswith(
+        by_series(
+            "ValueError: the greenlet library is required to use this function",  # at first use
+            "ImportError: The SQLAlchemy asyncio module requires that the Python 'greenlet' "
+            "library is installed",  # at import
+        )
+    ), result.stdout + result.stderr
+
+
 def test_minimum_python():
     assert importlib.metadata.metadata("sqlalchemy")["Requires-Python"] == by_series(
         ">=3.7", ">=3.11"
@@ -80,18 +112,24 @@ def test_result_tuples_is_deprecated_on_21():
         rows = conn.execute(text("select 1, 'a'")).tuples().all()
     engine.dispose()
     assert rows == [(1, "a")]
+    assert not isinstance(rows[0], tuple)  # a Row compares equal to a tuple but is not one
     deprecated = [w for w in caught if issubclass(w.category, SADeprecationWarning)]
     assert len(deprecated) == by_series(0, 1)
 
 
-def test_json_contains_compiles_like_and_warns_only_on_21():
-    dialect = make_url("postgresql+psycopg://").get_dialect()()
+@pytest.mark.backends("postgresql")
+def test_json_contains_is_like_on_both_and_warns_only_on_21(db):
+    engine = create_engine(db.url)
+    Base.metadata.create_all(engine)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         clause = Note.doc.contains({"color": "red"})
-    assert " LIKE " in str(clause.compile(dialect=dialect))  # not @> on either series
+    assert " LIKE " in str(clause.compile(dialect=engine.dialect))  # not @> on either series
     warned = [w for w in caught if "contains_op" in str(w.message)]
     assert len(warned) == by_series(0, 1)
+    with Session(engine) as session, pytest.raises(DataError, match="invalid input syntax"):
+        session.execute(select(Note.id).where(clause))
+    engine.dispose()
 
 
 def test_rows_type_check_as_tuples_only_on_21(tmp_path):
