@@ -34,23 +34,29 @@ if [ -n "${SQLALCHEMY_SERIES:-}" ] || [ "$#" -gt 0 ]; then
     exit $?
 fi
 
-# Whole suite, both series. Set up both virtualenvs at once (mostly download and unpack time).
-setup 2.0 &
-setup_20=$!
+# Whole suite, both series. .venv-sa20 is set up while the 2.1 leg runs (one at a time: both
+# installs write the project's egg-info).
 setup 2.1
-wait "$setup_20"
+setup_log="$(mktemp)"
+setup 2.0 >"$setup_log" 2>&1 &
+setup_20=$!
 
 workers=()
 [ "${TEST_WORKERS:-2}" != 0 ] && workers=(-n "${TEST_WORKERS:-2}")
 SQLALCHEMY_LEG_SUMMARY="$(mktemp)"
 export SQLALCHEMY_LEG_SUMMARY
-trap 'rm -f "$SQLALCHEMY_LEG_SUMMARY"' EXIT
+trap 'rm -f "$SQLALCHEMY_LEG_SUMMARY" "$setup_log"' EXIT
 ignore=()
 for name in "${NOT_SQLALCHEMY[@]}"; do ignore+=("--ignore=tests/$name"); done
 
 status=0
 echo "=== SQLAlchemy 2.1: the whole suite ==="
 leg 2.1 "${workers[@]}" || status=$?
+if ! wait "$setup_20"; then
+    cat "$setup_log" >&2
+    echo "error: could not set up .venv-sa20 (SQLAlchemy 2.0)" >&2
+    exit 1
+fi
 echo "=== SQLAlchemy 2.0: the tests that touch SQLAlchemy ==="
 leg 2.0 "${workers[@]}" "${ignore[@]}" || status=$?
 
