@@ -7,7 +7,12 @@ pointing at a fresh, empty database. By default a test runs on ``sqlite`` and
 
 PostgreSQL and MariaDB URLs come from ``TEST_POSTGRES_URL`` / ``TEST_MARIADB_URL``.
 Locally an unreachable server skips its tests with one line saying how to enable them;
-with ``CI=true`` it fails them.
+with ``CI=true`` it fails them. Under pytest-xdist each worker uses its own database,
+``<name>_gw0``, ``<name>_gw1``, ... (created on first use), so workers never reset each
+other's schema.
+
+``@pytest.mark.sqlalchemy("2.1", reason=...)`` runs a test only on that SQLAlchemy series
+(``scripts/test.sh`` runs the suite on the newest 2.1.x and again on the newest 2.0.x).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL
 
@@ -38,6 +44,14 @@ SERVER_URLS = {
     ),
     "mariadb": os.environ.get("TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
 }
+# pytest-xdist: one database per worker, named after it.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if XDIST_WORKER:
+    for _name, _url in list(SERVER_URLS.items()):
+        _parsed = make_url(_url)
+        _worker_url = _parsed.set(database=f"{_parsed.database}_{XDIST_WORKER}")
+        SERVER_URLS[_name] = _worker_url.render_as_string(hide_password=False)
+SQLALCHEMY_SERIES = ".".join(sqlalchemy.__version__.split(".")[:2])
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 ENABLE_HINT = {
     "postgresql": "start PostgreSQL or point TEST_POSTGRES_URL at one",
@@ -69,6 +83,17 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "backends(*names): the backends a db test runs on (default sqlite, postgresql)"
     )
+    config.addinivalue_line(
+        "markers",
+        "sqlalchemy(series, reason=...): runs only on that SQLAlchemy series (2.0 or 2.1)",
+    )
+
+
+def pytest_runtest_setup(item):
+    marker = item.get_closest_marker("sqlalchemy")
+    if marker is not None and marker.args[0] != SQLALCHEMY_SERIES:
+        why = marker.kwargs.get("reason", "behaviour of that series")
+        pytest.skip(f"SQLAlchemy {marker.args[0]} only ({why}); this is {sqlalchemy.__version__}")
 
 
 def pytest_generate_tests(metafunc):
@@ -87,10 +112,14 @@ def _server_error(name: str) -> str | None:
         url = make_url(SERVER_URLS[name])
         if name == "mariadb":  # the test database is (re)created by the reset
             url = url._replace(database=None)  # set() treats None as "unchanged"
-        engine = create_engine(url)
+        elif XDIST_WORKER:  # the worker's own database may not exist yet
+            url = url.set(database="postgres")
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as conn:
                 conn.execute(text("select 1"))
+                if name == "postgresql" and XDIST_WORKER:
+                    _create_postgresql_database(conn, make_url(SERVER_URLS[name]).database)
             _reachable[name] = None
         except Exception as exc:  # any driver or network error means "not reachable"
             _reachable[name] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
@@ -107,6 +136,12 @@ def _refuse_unless_test_database(url: str) -> None:
             f"refusing to reset database {database!r}: its name does not contain 'test'",
             pytrace=False,
         )
+
+
+def _create_postgresql_database(conn, database: str) -> None:
+    exists = conn.scalar(text("select 1 from pg_database where datname = :d"), {"d": database})
+    if not exists:
+        conn.execute(text(f'create database "{database}"'))
 
 
 def _reset_postgresql(url: str) -> None:
@@ -163,7 +198,9 @@ def example():
 
 # ---- figures a test wants shown (lost updates, caller errors, ...) -----------------------
 
-_figures: list[tuple[str, str, object]] = []
+# Figures and backend names travel on report.user_properties, which pytest-xdist sends from
+# its workers to the process that prints the summary.
+_figures: list[tuple[str, str, str]] = []
 
 
 @pytest.fixture
@@ -172,7 +209,7 @@ def figures(request):
 
     class Recorder:
         def record(self, label: str, value: object) -> None:
-            _figures.append((request.node.nodeid, label, value))
+            request.node.user_properties.append(("figure", (label, str(value))))
 
     return Recorder()
 
@@ -180,7 +217,6 @@ def figures(request):
 # ---- per-backend tally in the terminal summary ------------------------------------------
 
 _tally: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-_backend_of: dict[str, str] = {}
 
 
 def pytest_collection_modifyitems(items):
@@ -189,18 +225,30 @@ def pytest_collection_modifyitems(items):
         if callspec is not None:
             for key in ("db", "backend"):
                 if key in callspec.params:
-                    _backend_of[item.nodeid] = str(callspec.params[key])
+                    item.user_properties.append(("backend", str(callspec.params[key])))
 
 
 def pytest_runtest_logreport(report):
-    backend = _backend_of.get(report.nodeid)
-    if backend is None:
-        return
-    if report.when == "call" or (report.when == "setup" and not report.passed):
+    if report.when == "call":
+        for key, value in report.user_properties:
+            if key == "figure":
+                _figures.append((report.nodeid, *value))
+    backend = dict(report.user_properties).get("backend")
+    if backend is not None and (
+        report.when == "call" or (report.when == "setup" and not report.passed)
+    ):
         _tally[backend][report.outcome] += 1
 
 
 def pytest_terminal_summary(terminalreporter):
+    # One line per run for scripts/test.sh, which runs the suite once per SQLAlchemy series.
+    summary_file = os.environ.get("SQLALCHEMY_LEG_SUMMARY")
+    if summary_file and not XDIST_WORKER:
+        stats = terminalreporter.stats
+        counts = {k: len(stats.get(k, [])) for k in ("passed", "failed", "error", "skipped")}
+        parts = ", ".join(f"{n} {k}" for k, n in counts.items() if n or k != "error")
+        with open(summary_file, "a", encoding="utf-8") as out:
+            out.write(f"sqlalchemy {sqlalchemy.__version__}: {parts}\n")
     if _figures:
         terminalreporter.section("figures")
         for nodeid, label, value in _figures:

@@ -128,7 +128,8 @@ def copy_checkout(root: Path, dest: Path) -> Path:
         root,
         dest,
         ignore=shutil.ignore_patterns(
-            ".git", ".venv", "node_modules", "__pycache__", ".pytest_cache", ".ruff_cache",
+            ".git", ".venv*", "node_modules", "__pycache__", ".pytest_cache", ".ruff_cache",
+            ".mypy_cache",
             "*.egg-info", "*.pyc",
         ),
     )  # fmt: skip

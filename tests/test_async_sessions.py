@@ -146,6 +146,7 @@ def test_dispose_closes_every_pooled_connection(db, example):
         assert server_after == 0
 
 
+@pytest.mark.sqlalchemy("2.1", reason="2.0 installs greenlet without the extra")
 def test_greenlet_comes_only_with_the_asyncio_extra():
     # SQLAlchemy 2.1 metadata: greenlet is required only when the [asyncio] extra is asked for.
     requires = importlib.metadata.requires("sqlalchemy") or []

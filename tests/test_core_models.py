@@ -1,5 +1,5 @@
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import (
@@ -65,7 +65,7 @@ def test_unique_name_is_enforced_and_delete_orphan_cascades(db, example):
 @pytest.mark.backends("postgresql")
 def test_aware_created_at_round_trips_on_asyncpg(db, example):
     models = example("blog_models")
-    when = datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
+    when = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
     naive_table = Table("naive", MetaData(), Column("at", DateTime()))  # timestamp w/o time zone
 
     async def scenario():

@@ -32,6 +32,7 @@ def eval_py(*args: str | Path, env: dict[str, str]) -> subprocess.CompletedProce
 
 def test_a_stub_agent_run_is_graded_and_laid_out_as_the_guide_says(tmp_path):
     env = {**os.environ, "TEST_POSTGRES_URL": case_database("runner", "stub")}
+    env.pop("PYTEST_XDIST_WORKER", None)
     out = tmp_path / "ws"
     result = eval_py("run", "--case", "n-plus-one", "--agent-cmd", STUB, "--out", out, env=env)
     assert result.returncode == 0, result.stdout + result.stderr

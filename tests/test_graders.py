@@ -70,6 +70,7 @@ def case_database(name: str, kind: str) -> str:
 
 def grade(name: str, kind: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
+    env.pop("PYTEST_XDIST_WORKER", None)  # the grader's database is set here, not per worker
     if _server_error("postgresql") is None:
         env["TEST_POSTGRES_URL"] = case_database(name, kind)
     return subprocess.run(

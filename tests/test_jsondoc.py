@@ -199,6 +199,7 @@ def test_postgres_main(db, example):
     }
 
 
+@pytest.mark.sqlalchemy("2.1", reason="2.0 gives no warning; tests/test_versions.py covers both")
 @pytest.mark.backends("postgresql")
 def test_contains_on_a_variant_column_without_type_coerce_is_not_containment(events, example):
     gadget = example("jsondoc_queries").Gadget

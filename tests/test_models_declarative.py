@@ -1,6 +1,6 @@
 """Annotated types, mixins, soft delete, link object, hybrid, column_property, dataclass."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, exc, inspect, select
@@ -62,7 +62,7 @@ def test_soft_deleted_rows_are_hidden_unless_asked_for(session, example):
     session.add_all([mod.Customer(name="kept"), mod.Customer(name="gone")])
     session.commit()
     gone = session.scalars(select(mod.Customer).where(mod.Customer.name == "gone")).one()
-    gone.deleted_at = datetime.now(timezone.utc)
+    gone.deleted_at = datetime.now(UTC)
     session.commit()
     assert mod.customer_names(session) == ["kept"]
     assert mod.customer_names(session, include_deleted=True) == ["gone", "kept"]

@@ -3,7 +3,7 @@
 import asyncio
 import gc
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, exc, inspect, text
@@ -60,7 +60,7 @@ def test_timezone_true_is_aware_on_postgresql_naive_on_sqlite(db, session, examp
     else:
         assert created.utcoffset() is not None
     assert isinstance(created, datetime)
-    assert created.replace(tzinfo=None) <= datetime.now(timezone.utc).replace(tzinfo=None)
+    assert created.replace(tzinfo=None) <= datetime.now(UTC).replace(tzinfo=None)
 
 
 def test_client_uuid_is_set_at_flush_not_at_construction(db, session, example):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 # region: lazy-load-fails
 async def member_names_lazy(session: AsyncSession, team_name: str) -> list[str]:
-    team = await session.scalar(select(Team).where(Team.name == team_name))
+    team = (await session.scalars(select(Team).where(Team.name == team_name))).one()
     # team.members was not loaded: a plain attribute access cannot await the query,
     # so it raises sqlalchemy.exc.MissingGreenlet ("greenlet_spawn has not been called").
     return [member.name for member in team.members]
@@ -34,7 +34,7 @@ async def member_names_lazy(session: AsyncSession, team_name: str) -> list[str]:
 async def member_names_selectin(session: AsyncSession, team_name: str) -> list[str]:
     # Fix 1 (the usual one): load the collection in the same await, 2 queries in all.
     stmt = select(Team).where(Team.name == team_name).options(selectinload(Team.members))
-    team = await session.scalar(stmt)
+    team = (await session.scalars(stmt)).one()
     return [member.name for member in team.members]  # already loaded: no IO here
 
 
@@ -44,7 +44,7 @@ async def member_names_selectin(session: AsyncSession, team_name: str) -> list[s
 # region: awaitable-attrs
 async def member_names_awaited(session: AsyncSession, team_name: str) -> list[str]:
     # Fix 2: Base mixes in AsyncAttrs, so any lazy attribute can be awaited explicitly.
-    team = await session.scalar(select(Team).where(Team.name == team_name))
+    team = (await session.scalars(select(Team).where(Team.name == team_name))).one()
     members = await team.awaitable_attrs.members  # the lazy load, done as an await
     return [member.name for member in members]
 
@@ -54,7 +54,7 @@ async def member_names_awaited(session: AsyncSession, team_name: str) -> list[st
 
 # region: lazy-raise
 async def task_titles_forgotten(session: AsyncSession, project_name: str) -> list[str]:
-    project = await session.scalar(select(Project).where(Project.name == project_name))
+    project = (await session.scalars(select(Project).where(Project.name == project_name))).one()
     # Fix 3: Project.tasks is lazy="raise", so the mistake fails at once, sends no SQL and
     # names the attribute: InvalidRequestError "'Project.tasks' is not available due to
     # lazy='raise'". Found by the first test that touches it, whatever the driver.
@@ -63,7 +63,7 @@ async def task_titles_forgotten(session: AsyncSession, project_name: str) -> lis
 
 async def task_titles(session: AsyncSession, project_name: str) -> list[str]:
     stmt = select(Project).where(Project.name == project_name).options(selectinload(Project.tasks))
-    project = await session.scalar(stmt)
+    project = (await session.scalars(stmt)).one()
     return [task.title for task in project.tasks]
 
 

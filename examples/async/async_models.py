@@ -108,7 +108,9 @@ async def main(url: str = "sqlite+aiosqlite://") -> dict[str, int]:
     async with AsyncSession(engine) as session:
         await seed(session)
         counts = {
-            model.__tablename__: await session.scalar(select(func.count()).select_from(model))
+            model.__tablename__: (
+                await session.scalars(select(func.count()).select_from(model))
+            ).one()
             for model in (Team, Member, Project, Task)
         }
     await engine.dispose()

@@ -150,7 +150,7 @@ async def add_team(SessionLocal: async_sessionmaker[AsyncSession], name: str) ->
 
 async def count_members(SessionLocal: async_sessionmaker[AsyncSession]) -> int:
     async with SessionLocal() as session:
-        return await session.scalar(select(func.count()).select_from(Member))
+        return (await session.scalars(select(func.count()).select_from(Member))).one()
 
 
 async def main(url: str = "sqlite+aiosqlite:///async_sessions.db") -> None:

@@ -66,7 +66,7 @@ async def count_by_kind(session: AsyncSession) -> dict[str, int]:
 # endregion
 
 
-async def main(url: str = "sqlite+aiosqlite://", events: int = 2500) -> list[int]:
+async def main(url: str = "sqlite+aiosqlite://", *, events: int = 2500) -> list[int]:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)

@@ -140,7 +140,7 @@ def main(url: str = "sqlite://") -> dict[str, list[str]]:
             "ada_titles": titles,
             "first_post_tags": tag_names,
             "database_children": children,
-            "parent_of_databases": [databases.parent.name],
+            "parent_of_databases": [databases.parent.name] if databases.parent else [],
         }
     engine.dispose()
     for key, value in result.items():

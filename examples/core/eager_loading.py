@@ -9,11 +9,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from blog_models import Author, Base, Post, Tag
 
 # region: imports
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 # endregion
@@ -25,7 +26,14 @@ def count_statements(engine: Engine) -> Iterator[list[str]]:
     """Collect every SQL statement the engine sends while the block runs."""
     statements: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):
+    def record(
+        conn: Connection,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
@@ -107,7 +115,7 @@ def authors_strict(session: Session) -> list[Author]:
 # endregion
 
 
-def main(url: str = "sqlite://", authors: int = 20) -> dict[str, int]:
+def main(url: str = "sqlite://", *, authors: int = 20) -> dict[str, int]:
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     with Session(engine) as session:

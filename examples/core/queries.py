@@ -48,7 +48,7 @@ def titles_after(session: Session, last_id: int | None, per_page: int = 2) -> li
     stmt = select(Post.id, Post.title).order_by(Post.id).limit(per_page)
     if last_id is not None:
         stmt = stmt.where(Post.id > last_id)
-    return [tuple(row) for row in session.execute(stmt)]
+    return [(post_id, title) for post_id, title in session.execute(stmt)]
 
 
 # endregion
@@ -74,7 +74,7 @@ def posts_by_tag(session: Session, tag_name: str) -> list[tuple[str, str]]:
         .where(Tag.name == tag_name)
         .order_by(Author.name, Post.title)
     )
-    return [tuple(row) for row in session.execute(stmt)]
+    return [(author, title) for author, title in session.execute(stmt)]
 
 
 # endregion
@@ -89,7 +89,7 @@ def post_counts_per_author(session: Session) -> list[tuple[str, int]]:
         .group_by(Author.name)
         .order_by(desc("posts"), Author.name)
     )
-    return [tuple(row) for row in session.execute(stmt)]
+    return [(name, posts) for name, posts in session.execute(stmt)]
 
 
 # endregion
@@ -105,7 +105,7 @@ def popular_tags(session: Session, min_posts: int) -> list[tuple[str, int]]:
         .having(post_count >= min_posts)  # HAVING filters groups, WHERE filters rows
         .order_by(post_count.desc(), Tag.name)
     )
-    return [tuple(row) for row in session.execute(stmt)]
+    return [(tag, posts) for tag, posts in session.execute(stmt)]
 
 
 # endregion

@@ -55,7 +55,7 @@ def add_author_then_fail(SessionLocal: sessionmaker[Session], name: str) -> None
 # region: expire-on-commit
 def name_after_close(SessionLocal: sessionmaker[Session], author_id: int) -> str:
     with SessionLocal() as session:
-        author = session.get(Author, author_id)
+        author = session.get_one(Author, author_id)
         session.commit()  # default expire_on_commit=True: every loaded attribute is expired
     # The session is closed, so reloading the expired attribute is impossible:
     return author.name  # raises DetachedInstanceError
@@ -64,7 +64,7 @@ def name_after_close(SessionLocal: sessionmaker[Session], author_id: int) -> str
 def name_after_close_kept(SessionLocal: sessionmaker[Session], author_id: int) -> str:
     # expire_on_commit=False keeps loaded values after commit, for use after the session.
     with SessionLocal(expire_on_commit=False) as session:
-        author = session.get(Author, author_id)
+        author = session.get_one(Author, author_id)
         session.commit()
     return author.name  # the value loaded before the commit; no SQL is sent
 
@@ -74,7 +74,7 @@ def name_after_close_kept(SessionLocal: sessionmaker[Session], author_id: int) -
 
 def count_authors(SessionLocal: sessionmaker[Session]) -> int:
     with SessionLocal() as session:
-        return session.scalar(select(func.count()).select_from(Author))
+        return session.scalars(select(func.count()).select_from(Author)).one()
 
 
 def main(url: str = "sqlite://") -> None:

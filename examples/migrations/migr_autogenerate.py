@@ -9,6 +9,7 @@ Run: python examples/migrations/migr_autogenerate.py [DATABASE_URL]
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 # region: imports
 from alembic.autogenerate import compare_metadata, produce_migrations, render_python_code
@@ -51,10 +52,12 @@ EDITED = ticket_metadata(
 
 
 # region: compare
-def schema_changes(connection: Connection, metadata: MetaData, **options) -> list[tuple]:
+def schema_changes(
+    connection: Connection, metadata: MetaData, **options: Any
+) -> list[tuple[Any, ...]]:
     """(operation, table, column) for each difference autogenerate finds."""
     context = MigrationContext.configure(connection, opts=options)
-    found = []
+    found: list[tuple[Any, ...]] = []
     for diff in compare_metadata(context, metadata):
         # Column-level changes come as a list of tuples, one per changed attribute.
         for change in diff if isinstance(diff, list) else [diff]:
@@ -70,7 +73,9 @@ def schema_changes(connection: Connection, metadata: MetaData, **options) -> lis
 def proposed_upgrade(connection: Connection, metadata: MetaData) -> str:
     """The upgrade() body `alembic revision --autogenerate` would write."""
     context = MigrationContext.configure(connection, opts={"compare_server_default": True})
-    return render_python_code(produce_migrations(context, metadata).upgrade_ops)
+    upgrade_ops = produce_migrations(context, metadata).upgrade_ops
+    assert upgrade_ops is not None  # produce_migrations() always fills it in
+    return render_python_code(upgrade_ops)
 
 
 # endregion
@@ -80,7 +85,7 @@ def main(url: str = "sqlite://") -> dict[str, object]:
     engine = create_engine(url)
     SHIPPED.create_all(engine)
     with engine.connect() as conn:
-        result = {
+        result: dict[str, object] = {
             "default options": schema_changes(conn, EDITED),
             "compare_server_default=True": schema_changes(
                 conn, EDITED, compare_server_default=True

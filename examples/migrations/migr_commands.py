@@ -47,7 +47,9 @@ def alembic_config(project_dir: Path, url: str) -> Config:
 
 def current_revision(config: Config) -> str | None:
     """The revision the database is at; None before the first upgrade and after base."""
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "alembic.ini sets no sqlalchemy.url"
+    engine = create_engine(url)
     with engine.connect() as conn:
         revision = MigrationContext.configure(conn).get_current_revision()
     engine.dispose()
@@ -96,6 +98,7 @@ def upgrade_locked(engine: Engine, config: Config, target: str = "head") -> None
 def merge_heads(config: Config, message: str) -> str:
     """Two branches each added a revision on the same parent: join them in one revision."""
     script = command.merge(config, "heads", message=message)  # `alembic merge heads -m ...`
+    assert script is not None
     return script.revision
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 # region: drift-test
 from alembic import command
@@ -19,13 +20,15 @@ from migr_models import Base  # your models' declarative base
 from sqlalchemy import MetaData, create_engine
 
 
-def pending_changes(config: Config, metadata: MetaData) -> list:
+def pending_changes(config: Config, metadata: MetaData) -> list[Any]:
     """Upgrade the (empty) database to head, then list what still differs from the models."""
     command.upgrade(config, "head")
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "alembic.ini sets no sqlalchemy.url"
+    engine = create_engine(url)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_server_default": True})
-        changes = compare_metadata(context, metadata)
+        changes: list[Any] = compare_metadata(context, metadata)
     engine.dispose()
     return changes
 
@@ -39,7 +42,7 @@ def test_migrations_match_the_models(alembic_config: Config) -> None:
 # endregion
 
 
-def main(url: str = "sqlite://") -> list:
+def main(url: str = "sqlite://") -> list[Any]:
     from migr_commands import alembic_config, new_project  # this project's helpers
 
     with tempfile.TemporaryDirectory() as tmp:

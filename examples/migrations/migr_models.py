@@ -73,7 +73,7 @@ def constraint_names(url: str) -> dict[str, list[str]]:
             ix["name"] for ix in inspector.get_indexes(table) if "duplicates_constraint" not in ix
         ]
         found += [ck["name"] for ck in inspector.get_check_constraints(table)]
-        names[table] = sorted(found)
+        names[table] = sorted(str(name) for name in found)  # an unnamed one shows as "None"
     engine.dispose()
     return names
 

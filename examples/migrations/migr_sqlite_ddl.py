@@ -58,7 +58,7 @@ def failed_upgrade(url: str, *, fix: bool) -> dict[str, object]:
         except RuntimeError:
             pass  # h0002 always fails
         tables = sorted(inspect(engine).get_table_names())
-        left = {"revision": current_revision(config), "tables": tables}
+        left: dict[str, object] = {"revision": current_revision(config), "tables": tables}
         with engine.begin() as conn:  # clean up for the next run on the same database
             for table in ("second", "first", "alembic_version"):
                 conn.exec_driver_sql(f"drop table if exists {table}")  # fixed names only

@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 
 # region: imports
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, create_engine
+from sqlalchemy import JSON, Engine, create_engine
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.mutable import MutableDict
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -49,11 +49,11 @@ class TrackedSettings(Base):
     prefs: Mapped[dict[str, Any]] = mapped_column(MutableDict.as_mutable(json_document()))
 
 
-Settings = type[PlainSettings] | type[TrackedSettings]
+Settings = TypeVar("Settings", bound=PlainSettings | TrackedSettings)
 # endregion
 
 
-def create(engine, model: Settings) -> int:
+def create(engine: Engine, model: type[Settings]) -> int:
     with Session(engine) as session:
         row = model(prefs={"theme": "light", "alerts": {"email": True}})
         session.add(row)
@@ -61,22 +61,22 @@ def create(engine, model: Settings) -> int:
         return row.id
 
 
-def reload(engine, model: Settings, row_id: int) -> dict[str, Any]:
+def reload(engine: Engine, model: type[Settings], row_id: int) -> dict[str, Any]:
     with Session(engine) as session:
-        return session.get(model, row_id).prefs
+        return session.get_one(model, row_id).prefs
 
 
 # region: edit-in-place
-def set_theme_in_place(engine, model: Settings, row_id: int, theme: str) -> None:
+def set_theme_in_place(engine: Engine, model: type[Settings], row_id: int, theme: str) -> None:
     with Session(engine) as session:
-        row = session.get(model, row_id)
+        row = session.get_one(model, row_id)
         row.prefs["theme"] = theme  # plain JSON: the session never hears of this
         session.commit()
 
 
-def set_nested_in_place(engine, model: Settings, row_id: int, email: bool) -> None:
+def set_nested_in_place(engine: Engine, model: type[Settings], row_id: int, email: bool) -> None:
     with Session(engine) as session:
-        row = session.get(model, row_id)
+        row = session.get_one(model, row_id)
         row.prefs["alerts"]["email"] = email  # a nested dict is plain even in a MutableDict
         session.commit()
 
@@ -85,17 +85,17 @@ def set_nested_in_place(engine, model: Settings, row_id: int, email: bool) -> No
 
 
 # region: flag-modified
-def set_nested_flagged(engine, model: Settings, row_id: int, email: bool) -> None:
+def set_nested_flagged(engine: Engine, model: type[Settings], row_id: int, email: bool) -> None:
     with Session(engine) as session:
-        row = session.get(model, row_id)
+        row = session.get_one(model, row_id)
         row.prefs["alerts"]["email"] = email
         flag_modified(row, "prefs")  # mark the attribute dirty: the whole document is written
         session.commit()
 
 
-def set_theme_by_assignment(engine, model: Settings, row_id: int, theme: str) -> None:
+def set_theme_by_assignment(engine: Engine, model: type[Settings], row_id: int, theme: str) -> None:
     with Session(engine) as session:
-        row = session.get(model, row_id)
+        row = session.get_one(model, row_id)
         row.prefs = {**row.prefs, "theme": theme}  # a new object: always detected
         session.commit()
 
@@ -107,7 +107,8 @@ def main(url: str = "sqlite://") -> dict[str, str]:
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     themes = {}
-    for model in (PlainSettings, TrackedSettings):
+    models: list[type[PlainSettings | TrackedSettings]] = [PlainSettings, TrackedSettings]
+    for model in models:
         row_id = create(engine, model)
         set_theme_in_place(engine, model, row_id, "dark")
         themes[model.__name__] = reload(engine, model, row_id)["theme"]

@@ -111,7 +111,9 @@ async def add_without_unit_of_work(
 async def count_rows(session_factory: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     async with session_factory() as session:
         return {
-            model.__tablename__: await session.scalar(select(func.count()).select_from(model))
+            model.__tablename__: (
+                await session.scalars(select(func.count()).select_from(model))
+            ).one()
             for model in (Customer, Order)
         }
 

@@ -128,7 +128,7 @@ def add_without_unit_of_work(session_factory: sessionmaker[Session], email: str)
 def count_rows(session_factory: sessionmaker[Session]) -> dict[str, int]:
     with session_factory() as session:
         return {
-            model.__tablename__: session.scalar(select(func.count()).select_from(model))
+            model.__tablename__: session.scalars(select(func.count()).select_from(model)).one()
             for model in (Customer, Order)
         }
 
@@ -145,6 +145,7 @@ def main(url: str = "sqlite://") -> dict[str, int]:
         print("rolled back:", error)
     with UnitOfWork(session_factory) as uow:
         ada = uow.customers.by_email("ada@example.com")
+        assert ada is not None  # committed by open_account above
         big_orders = uow.orders.list(Order.customer_id == ada.id, Order.total_cents > 1000)
         print("ada's big orders:", [order.total_cents for order in big_orders])
     # endregion

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 # region: imports
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, create_engine, select
@@ -97,7 +97,7 @@ def insert_missing_mysql(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 # region: helper
-INSERTS = {
+INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert | mysql.Insert]] = {
     "postgresql": postgresql.insert,
     "sqlite": sqlite.insert,
     "mysql": mysql.insert,
@@ -121,9 +121,9 @@ def upsert(
     dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
     stmt = INSERTS[dialect.name](table).values(list(rows))
     others = [name for name in rows[0] if name not in key]
-    if dialect.name in ("mysql", "mariadb"):
+    if isinstance(stmt, mysql.Insert):  # MySQL and MariaDB
         if on_conflict == "nothing" or not others:
-            changes = {key[0]: table.c[key[0]]}  # key = key: a no-op update
+            changes: dict[str, Any] = {key[0]: table.c[key[0]]}  # key = key: a no-op update
         else:
             changes = {name: stmt.inserted[name] for name in others}
         stmt = stmt.on_duplicate_key_update(changes)

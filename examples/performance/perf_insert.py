@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from perf_models import Product, fresh_schema, product_rows, row_count
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 
 # region: add-flush-each
-def orm_add_flush_each(engine: Engine, rows: list[dict]) -> None:
+def orm_add_flush_each(engine: Engine, rows: list[dict[str, Any]]) -> None:
     # Naive: one INSERT round trip per object, plus unit-of-work bookkeeping for each.
     with Session(engine) as session:
         for row in rows:
@@ -36,7 +37,7 @@ def orm_add_flush_each(engine: Engine, rows: list[dict]) -> None:
 
 
 # region: add-all
-def orm_add_all(engine: Engine, rows: list[dict]) -> None:
+def orm_add_all(engine: Engine, rows: list[dict[str, Any]]) -> None:
     # One flush. It must fetch every new id back in order, so on PostgreSQL it batches the
     # INSERTs (insertmanyvalues); on SQLite it still sends one INSERT per object.
     with Session(engine) as session:
@@ -48,7 +49,7 @@ def orm_add_all(engine: Engine, rows: list[dict]) -> None:
 
 
 # region: orm-bulk
-def orm_bulk_insert(engine: Engine, rows: list[dict]) -> None:
+def orm_bulk_insert(engine: Engine, rows: list[dict[str, Any]]) -> None:
     # ORM bulk INSERT: a list of dicts, no objects, no identity map; one executemany.
     with Session(engine) as session:
         session.execute(insert(Product), rows)
@@ -59,7 +60,7 @@ def orm_bulk_insert(engine: Engine, rows: list[dict]) -> None:
 
 
 # region: orm-bulk-returning
-def orm_bulk_insert_returning(engine: Engine, rows: list[dict]) -> list[int]:
+def orm_bulk_insert_returning(engine: Engine, rows: list[dict[str, Any]]) -> list[int]:
     # When the new ids are needed: RETURNING, sent as multi-row INSERTs of
     # insertmanyvalues_page_size rows each (1000 by default). sort_by_parameter_order
     # makes ids[i] belong to rows[i]; SQLite cannot promise that for a batch, so there it
@@ -75,20 +76,21 @@ def orm_bulk_insert_returning(engine: Engine, rows: list[dict]) -> list[int]:
 
 
 # region: core
-def core_executemany(engine: Engine, rows: list[dict]) -> None:
+def core_executemany(engine: Engine, rows: list[dict[str, Any]]) -> None:
     # Core: the same executemany on a Connection, for code that has no Session.
     with engine.begin() as conn:
-        conn.execute(insert(Product.__table__), rows)
+        conn.execute(insert(Product.metadata.tables["product"]), rows)
 
 
 # endregion
 
 
 # region: copy
-def postgresql_copy(engine: Engine, rows: list[dict]) -> None:
+def postgresql_copy(engine: Engine, rows: list[dict[str, Any]]) -> None:
     # PostgreSQL COPY through psycopg 3: rows stream in one command, no per-row statement.
     with engine.begin() as conn:
         psycopg_conn = conn.connection.driver_connection
+        assert psycopg_conn is not None  # None only once the connection is closed
         with psycopg_conn.cursor() as cursor:
             with cursor.copy("COPY product (sku, name, price) FROM STDIN") as copy:
                 for row in rows:
@@ -99,7 +101,7 @@ def postgresql_copy(engine: Engine, rows: list[dict]) -> None:
 
 
 # region: dbapi
-def dbapi_executemany(engine: Engine, rows: list[dict]) -> None:
+def dbapi_executemany(engine: Engine, rows: list[dict[str, Any]]) -> None:
     # Driver baseline: the DBAPI cursor's own executemany, no SQLAlchemy in the loop.
     # The values are bound; only the placeholder differs by driver (sqlite3 ?, psycopg %s).
     sql = "INSERT INTO product (sku, name, price) VALUES (%s, %s, %s)"
@@ -113,7 +115,7 @@ def dbapi_executemany(engine: Engine, rows: list[dict]) -> None:
 
 # endregion
 
-VARIANTS: dict[str, Callable[[Engine, list[dict]], object]] = {
+VARIANTS: dict[str, Callable[[Engine, list[dict[str, Any]]], object]] = {
     "orm_add_flush_each": orm_add_flush_each,
     "orm_add_all": orm_add_all,
     "orm_bulk_insert": orm_bulk_insert,
@@ -125,14 +127,14 @@ VARIANTS: dict[str, Callable[[Engine, list[dict]], object]] = {
 POSTGRESQL_ONLY = {"postgresql_copy"}
 
 
-def variants_for(engine: Engine) -> dict[str, Callable[[Engine, list[dict]], object]]:
+def variants_for(engine: Engine) -> dict[str, Callable[[Engine, list[dict[str, Any]]], object]]:
     backend = engine.dialect.name
     return {
         k: f for k, f in VARIANTS.items() if backend == "postgresql" or k not in POSTGRESQL_ONLY
     }
 
 
-def main(url: str = "sqlite://", n: int = 1000) -> dict[str, int]:
+def main(url: str = "sqlite://", *, n: int = 1000) -> dict[str, int]:
     engine = create_engine(url)
     rows = product_rows(n)
     inserted = {}

@@ -76,7 +76,7 @@ VARIANTS: dict[str, Callable[[Engine], dict[int, int]]] = {
 }
 
 
-def main(url: str = "sqlite://", customers: int = 1000, orders_each: int = 3) -> dict[str, int]:
+def main(url: str = "sqlite://", *, customers: int = 1000, orders_each: int = 3) -> dict[str, int]:
     engine = create_engine(url)
     fresh_schema(engine)
     seed_customers(engine, customers, orders_each)

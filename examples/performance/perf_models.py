@@ -11,9 +11,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 # region: imports
 from sqlalchemy import Engine, ForeignKey, String, create_engine, event, func, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 # endregion
@@ -53,7 +55,7 @@ class Order(Base):
 # endregion
 
 
-def product_rows(n: int) -> list[dict]:
+def product_rows(n: int) -> list[dict[str, Any]]:
     """N rows as plain dicts, the input every bulk-insert variant receives."""
     return [{"sku": f"SKU-{i:07d}", "name": f"product {i}", "price": i % 1000} for i in range(n)]
 
@@ -79,7 +81,7 @@ def seed_customers(engine: Engine, customers: int, orders_each: int) -> None:
 
 def row_count(engine: Engine, model: type[Base]) -> int:
     with Session(engine) as session:
-        return session.scalar(select(func.count()).select_from(model))
+        return session.scalars(select(func.count()).select_from(model)).one()
 
 
 # region: cursor-calls
@@ -92,7 +94,14 @@ def cursor_calls(engine: Engine) -> Iterator[list[str]]:
     """
     calls: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):
+    def record(
+        conn: Connection,
+        cursor: Any,
+        statement: str,
+        parameters: Any,
+        context: Any,
+        executemany: bool,
+    ) -> None:
         calls.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
@@ -105,7 +114,7 @@ def cursor_calls(engine: Engine) -> Iterator[list[str]]:
 # endregion
 
 
-def main(url: str = "sqlite://", n: int = 1000) -> dict[str, int]:
+def main(url: str = "sqlite://", *, n: int = 1000) -> dict[str, int]:
     engine = create_engine(url)
     fresh_schema(engine)
     seed_products(engine, n)

@@ -107,7 +107,7 @@ def peak_memory(call: Callable[[], object]) -> int:
 # endregion
 
 
-def main(url: str = "sqlite://", n: int = 1000) -> dict[str, int]:
+def main(url: str = "sqlite://", *, n: int = 1000) -> dict[str, int]:
     engine = create_engine(url)
     fresh_schema(engine)
     seed_products(engine, n)

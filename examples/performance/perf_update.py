@@ -80,10 +80,10 @@ VARIANTS: dict[str, Callable[[Engine], None]] = {
 
 def price_sum(engine: Engine) -> int:
     with Session(engine) as session:
-        return session.scalar(select(func.sum(Product.price)))
+        return int(session.scalars(select(func.sum(Product.price))).one())
 
 
-def main(url: str = "sqlite://", n: int = 1000) -> dict[str, int]:
+def main(url: str = "sqlite://", *, n: int = 1000) -> dict[str, int]:
     engine = create_engine(url)
     fresh_schema(engine)
     seed_products(engine, n)

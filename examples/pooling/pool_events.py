@@ -15,6 +15,8 @@ from collections import Counter
 
 # region: imports
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 # endregion
 
@@ -25,7 +27,9 @@ def label_connections(engine: Engine) -> None:
     serial = itertools.count(1)
 
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, connection_record):
+    def on_connect(
+        dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+    ) -> None:
         # connection_record.info lives as long as the DBAPI connection; Connection.info reads it.
         connection_record.info["serial"] = next(serial)
         connection_record.info["opened_by_pid"] = os.getpid()
@@ -47,14 +51,23 @@ class CheckoutLog:
         event.listen(engine, "checkout", self.on_checkout)
         event.listen(engine, "checkin", self.on_checkin)
 
-    def on_connect(self, dbapi_connection, connection_record):
+    def on_connect(
+        self, dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+    ) -> None:
         self.counts["connect"] += 1  # a new DBAPI connection was opened
 
-    def on_checkout(self, dbapi_connection, connection_record, connection_proxy):
+    def on_checkout(
+        self,
+        dbapi_connection: DBAPIConnection,
+        connection_record: ConnectionPoolEntry,
+        connection_proxy: PoolProxiedConnection,
+    ) -> None:
         self.counts["checkout"] += 1
         connection_record.info["checked_out_at"] = time.monotonic()
 
-    def on_checkin(self, dbapi_connection, connection_record):
+    def on_checkin(
+        self, dbapi_connection: DBAPIConnection | None, connection_record: ConnectionPoolEntry
+    ) -> None:
         self.counts["checkin"] += 1
         started = connection_record.info.pop("checked_out_at", None)
         if started is not None:

@@ -30,7 +30,7 @@ def hold_connections(engine: Engine, n: int) -> None:
 # region: kill-backends
 def kill_backends(admin: Connection, app_name: str) -> int:
     """End every session of one application, as a failover or an idle timeout would."""
-    return admin.scalar(
+    killed: int = admin.scalar(
         text(
             "select count(*) filter (where pg_terminate_backend(pid, 5000)) "
             "from pg_stat_activity where application_name = :app "
@@ -38,6 +38,7 @@ def kill_backends(admin: Connection, app_name: str) -> int:
         ),
         {"app": app_name},
     )
+    return killed
 
 
 # endregion

@@ -9,6 +9,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pool_events import label_connections
 
@@ -38,13 +40,16 @@ def in_forked_child(engine: Engine) -> tuple[int, int]:
 # endregion
 
 
-def run_in_fork(engine: Engine, job) -> object:
+T = TypeVar("T")
+
+
+def run_in_fork(engine: Engine, job: Callable[[Engine], T]) -> T:
     """Run job(engine) in a forked child and return its result to the parent."""
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     child = context.Process(target=lambda: results.put(job(engine)))
     child.start()
-    result = results.get(timeout=60)
+    result: T = results.get(timeout=60)
     child.join(timeout=60)
     assert child.exitcode == 0, child.exitcode
     return result
@@ -61,7 +66,7 @@ def pgbouncer_engine(url: str) -> Engine:
     # pgbouncer in transaction mode is the pool: hold a server connection only per checkout.
     # NullPool opens a connection at checkout and closes it at checkin, so nothing stays idle
     # here. Also use it in short-lived forked workers that must not share a pool.
-    connect_args = {}
+    connect_args: dict[str, Any] = {}
     if make_url(url).get_driver_name() == "psycopg":
         # psycopg prepares a statement once it has run 5 times on a connection; the next
         # transaction may land on a server connection that never saw it (pgbouncer < 1.21,

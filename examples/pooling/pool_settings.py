@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 # region: imports
-from sqlalchemy import Connection, Engine, create_engine, exc, make_url, text
+from sqlalchemy import Connection, Engine, QueuePool, create_engine, exc, make_url, text
 
 # endregion
 
@@ -91,7 +91,8 @@ def answer_or_busy(engine: Engine) -> str:
     # reached". Tell the client to retry (HTTP 503) instead of queueing more work.
     try:
         with engine.connect() as conn:
-            return conn.scalar(text("select 'ok'"))
+            answer: str = conn.scalar(text("select 'ok'"))
+            return answer
     except exc.TimeoutError:
         return "busy"
 
@@ -103,6 +104,7 @@ def answer_or_busy(engine: Engine) -> str:
 def pool_status(engine: Engine) -> dict[str, int | str]:
     """What a /health endpoint reports about a QueuePool."""
     pool = engine.pool
+    assert isinstance(pool, QueuePool)  # size() and overflow() are QueuePool's
     return {
         "pool_size": pool.size(),  # configured pool_size
         "checked_out": pool.checkedout(),  # connections in use right now

@@ -15,6 +15,8 @@ from pathlib import Path
 
 # region: imports
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 # endregion
 
@@ -37,7 +39,9 @@ def sqlite_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
-    def set_pragmas(dbapi_connection, connection_record):
+    def set_pragmas(
+        dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+    ) -> None:
         cursor = dbapi_connection.cursor()
         # WAL: readers no longer block the writer, nor the writer readers. Stored in the file.
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -95,7 +99,7 @@ def main(url: str | None = None) -> int:
     errors = write_concurrently(engine, writers=4, rows=50)
     with engine.connect() as conn:
         mode = conn.scalar(text("PRAGMA journal_mode"))
-        rows = conn.scalar(text("select count(*) from event"))
+        rows: int = conn.scalar(text("select count(*) from event"))
     engine.dispose()
     print(f"journal_mode={mode}, rows written by 4 threads: {rows}, errors: {errors}")
     return rows

@@ -15,11 +15,12 @@ import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import pytest
 from dbtest_factories import CustomerFactory
 from dbtest_models import Base, count_customers, sign_up
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -38,11 +39,11 @@ def enable_sqlite_savepoints(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "connect")
-    def _driver_stops_beginning(dbapi_connection, connection_record):
+    def _driver_stops_beginning(dbapi_connection: Any, connection_record: Any) -> None:
         dbapi_connection.isolation_level = None
 
     @event.listens_for(engine, "begin")
-    def _emit_begin(connection):
+    def _emit_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
@@ -118,7 +119,7 @@ def backend_name(url: str) -> str:
 
 # region: engine-fixture
 @pytest.fixture(scope="session", params=DATABASE_URLS, ids=backend_name)
-def engine(request) -> Iterator[Engine]:
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """One engine per backend for the whole run; the schema is made once."""
     engine = make_test_engine(request.param)
     try:

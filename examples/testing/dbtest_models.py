@@ -67,7 +67,7 @@ def emails(session: Session) -> list[str]:
 
 
 def count_customers(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Customer))
+    return session.scalars(select(func.count()).select_from(Customer)).one()
 
 
 # endregion

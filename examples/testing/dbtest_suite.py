@@ -25,12 +25,12 @@ from sqlalchemy.orm import Session
 
 # region: tests
 # region: tests-isolation
-def test_a_commit_is_visible_inside_the_test(session: Session):
+def test_a_commit_is_visible_inside_the_test(session: Session) -> None:
     sign_up(session, "ada@example.com", "Ada")  # calls session.commit()
     assert emails(session) == ["ada@example.com"]
 
 
-def test_the_next_test_starts_empty(session: Session):
+def test_the_next_test_starts_empty(session: Session) -> None:
     assert count_customers(session) == 0  # the commit above was rolled back with its test
 
 
@@ -39,7 +39,7 @@ def test_the_next_test_starts_empty(session: Session):
 
 def test_a_rollback_in_the_code_only_undoes_its_own_work(
     session: Session, customers: CustomerFactory
-):
+) -> None:
     customers.create(email="old@example.com")  # test data, flushed before the code runs
     skipped = sign_up_all(session, [("new@example.com", "N"), ("new@example.com", "Dup")])
     assert skipped == ["new@example.com"]
@@ -48,7 +48,7 @@ def test_a_rollback_in_the_code_only_undoes_its_own_work(
 
 
 # region: tests-factory
-def test_factory_fills_in_what_the_test_leaves_out(customers: CustomerFactory):
+def test_factory_fills_in_what_the_test_leaves_out(customers: CustomerFactory) -> None:
     first, second = customers.create_batch(2)
     vera = customers.create(name="Vera", vip=True)
     assert first.email != second.email != vera.email
@@ -59,13 +59,13 @@ def test_factory_fills_in_what_the_test_leaves_out(customers: CustomerFactory):
 
 
 @pytest.mark.anyio
-async def test_async_commit_is_visible_inside_the_test(async_session: AsyncSession):
+async def test_async_commit_is_visible_inside_the_test(async_session: AsyncSession) -> None:
     await sign_up_async(async_session, "asya@example.com", "Asya")
     assert await async_session.scalar(select(func.count()).select_from(Customer)) == 1
 
 
 @pytest.mark.anyio
-async def test_async_next_test_starts_empty(async_session: AsyncSession):
+async def test_async_next_test_starts_empty(async_session: AsyncSession) -> None:
     assert await async_session.scalar(select(func.count()).select_from(Customer)) == 0
 
 

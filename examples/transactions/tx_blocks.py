@@ -7,6 +7,7 @@ Run: python examples/transactions/tx_blocks.py [DATABASE_URL]
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 # region: imports
 from sqlalchemy import Engine, create_engine, func, insert, select
@@ -50,7 +51,7 @@ def open_account(engine: Engine, owner: str, balance: int) -> int:
 
 
 # region: engine-begin
-def open_accounts(engine: Engine, rows: list[dict]) -> None:
+def open_accounts(engine: Engine, rows: list[dict[str, Any]]) -> None:
     # Core: engine.begin() yields a Connection inside a transaction, committed at the end.
     with engine.begin() as conn:
         conn.execute(insert(Account), rows)  # one executemany; all rows or none
@@ -63,12 +64,13 @@ def open_accounts(engine: Engine, rows: list[dict]) -> None:
 
 def balances(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return dict(conn.execute(select(Account.owner, Account.balance)).all())
+        rows = conn.execute(select(Account.owner, Account.balance))
+        return {owner: balance for owner, balance in rows}
 
 
 def account_count(engine: Engine) -> int:
     with engine.connect() as conn:
-        return conn.scalar(select(func.count()).select_from(Account))
+        return conn.scalars(select(func.count()).select_from(Account)).one()
 
 
 def main(url: str = "sqlite://") -> dict[str, int]:

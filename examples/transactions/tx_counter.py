@@ -28,10 +28,12 @@ def no_work() -> None:
     pass  # the tests pass a pause here to widen the race window
 
 
-def increment_naive(SessionLocal: sessionmaker[Session], counter_id: int, work=no_work) -> None:
+def increment_naive(
+    SessionLocal: sessionmaker[Session], counter_id: int, work: Callable[[], None] = no_work
+) -> None:
     # WRONG under concurrency: two workers read 5, both write 6, one increment is lost.
     with SessionLocal.begin() as session:
-        counter = session.get(Counter, counter_id)  # plain SELECT: no lock
+        counter = session.get_one(Counter, counter_id)  # plain SELECT: no lock
         work()  # any delay between the read and the write widens the race
         counter.value = counter.value + 1  # UPDATE counter SET value=6: overwrites the other
 
@@ -40,10 +42,12 @@ def increment_naive(SessionLocal: sessionmaker[Session], counter_id: int, work=n
 
 
 # region: for-update
-def increment_locked(SessionLocal: sessionmaker[Session], counter_id: int, work=no_work) -> None:
+def increment_locked(
+    SessionLocal: sessionmaker[Session], counter_id: int, work: Callable[[], None] = no_work
+) -> None:
     # SELECT ... FOR UPDATE: the next worker waits here until this transaction commits.
     with SessionLocal.begin() as session:
-        counter = session.get(Counter, counter_id, with_for_update=True)
+        counter = session.get_one(Counter, counter_id, with_for_update=True)
         work()
         counter.value = counter.value + 1
 
@@ -52,7 +56,9 @@ def increment_locked(SessionLocal: sessionmaker[Session], counter_id: int, work=
 
 
 # region: atomic
-def increment_atomic(SessionLocal: sessionmaker[Session], counter_id: int, work=no_work) -> None:
+def increment_atomic(
+    SessionLocal: sessionmaker[Session], counter_id: int, work: Callable[[], None] = no_work
+) -> None:
     # Let the database do the arithmetic: UPDATE counter SET value = value + 1. No read at all.
     with SessionLocal.begin() as session:
         work()  # the rest of the transaction: there is no earlier read to go stale
@@ -91,7 +97,7 @@ def run_workers(
         for future in [pool.submit(worker) for _ in range(workers)]:
             future.result(timeout=60)
     with SessionLocal() as session:
-        return session.get(Counter, counter_id).value
+        return session.get_one(Counter, counter_id).value
 
 
 def main(url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/test") -> dict[str, int]:

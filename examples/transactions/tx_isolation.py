@@ -68,11 +68,11 @@ def session_at(engine: Engine, level: str) -> Session:
 def read_twice(engine: Engine, level: str, account_id: int) -> tuple[int, int]:
     """Read a balance, let another transaction change and commit it, read it again."""
     with session_at(engine, level) as session:
-        first = session.scalar(select(Account.balance).where(Account.id == account_id))
+        first = session.scalars(select(Account.balance).where(Account.id == account_id)).one()
         with engine.begin() as other:
             stmt = update(Account).where(Account.id == account_id)
             other.execute(stmt.values(balance=Account.balance + 1))
-        second = session.scalar(select(Account.balance).where(Account.id == account_id))
+        second = session.scalars(select(Account.balance).where(Account.id == account_id)).one()
     # READ COMMITTED sees the new value; REPEATABLE READ and SERIALIZABLE keep the snapshot.
     return first, second
 

@@ -42,7 +42,9 @@ def claim_next_job(SessionLocal: sessionmaker[Session], worker: str) -> int | No
 # endregion
 
 
-def run_workers(SessionLocal: sessionmaker[Session], jobs: int = 40, workers: int = 4) -> Counter:
+def run_workers(
+    SessionLocal: sessionmaker[Session], jobs: int = 40, workers: int = 4
+) -> Counter[int]:
     """Queue `jobs` jobs, drain them with `workers` threads; count the claims per job id."""
     with SessionLocal.begin() as session:
         session.execute(insert(Job), [{"payload": f"job {n}"} for n in range(jobs)])
@@ -60,7 +62,7 @@ def run_workers(SessionLocal: sessionmaker[Session], jobs: int = 40, workers: in
     return Counter(claims)
 
 
-def main(url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/test") -> Counter:
+def main(url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/test") -> Counter[int]:
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     claims = run_workers(sessionmaker(engine))

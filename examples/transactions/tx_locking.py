@@ -50,7 +50,7 @@ def lock_within(session: Session, account_id: int, timeout_ms: int) -> Account:
     # Wait, but not forever. set_config(..., true) is SET LOCAL (it lasts until this
     # transaction ends) with a bound value: SET itself cannot take a bind parameter.
     session.execute(text("select set_config('lock_timeout', :ms, true)"), {"ms": str(timeout_ms)})
-    return session.get(Account, account_id, with_for_update=True)
+    return session.get_one(Account, account_id, with_for_update=True)
 
 
 # endregion

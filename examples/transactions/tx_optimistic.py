@@ -62,8 +62,8 @@ def create(SessionLocal: sessionmaker[Session], body: str) -> int:
 def two_editors(SessionLocal: sessionmaker[Session], document_id: int) -> tuple[bool, bool]:
     """Alice and Bob load the same version; Alice saves first, then Bob."""
     with SessionLocal() as alice, SessionLocal() as bob:
-        alices = alice.get(Document, document_id)
-        bobs = bob.get(Document, document_id)
+        alices = alice.get_one(Document, document_id)
+        bobs = bob.get_one(Document, document_id)
         return save(alice, alices, "alice's text"), save(bob, bobs, "bob's text")
 
 
@@ -74,7 +74,7 @@ def main(url: str = "sqlite://") -> tuple[bool, bool]:
     document_id = create(SessionLocal, "draft")
     saved = two_editors(SessionLocal, document_id)
     with SessionLocal() as session:
-        document = session.get(Document, document_id)
+        document = session.get_one(Document, document_id)
         final = (document.body, document.version)
     engine.dispose()
     print("alice saved, bob saved:", saved, "final (body, version):", final)

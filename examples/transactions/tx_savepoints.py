@@ -12,9 +12,10 @@ Run: python examples/transactions/tx_savepoints.py [DATABASE_URL]
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 # region: imports
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from tx_models import Account, Base
@@ -28,11 +29,11 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite":
 
         @event.listens_for(engine, "connect")
-        def stop_driver_begin(dbapi_connection, connection_record):
+        def stop_driver_begin(dbapi_connection: Any, connection_record: Any) -> None:
             dbapi_connection.isolation_level = None  # sqlite3 no longer emits BEGIN by itself
 
         @event.listens_for(engine, "begin")
-        def emit_begin(conn):
+        def emit_begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN")  # SQLAlchemy opens every transaction explicitly
 
     return engine

@@ -9,10 +9,12 @@ Run: python examples/transactions/tx_transfers.py [DATABASE_URL]
 
 from __future__ import annotations
 
+import inspect
 import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 # region: imports
@@ -31,13 +33,17 @@ def no_work() -> None:
 
 @retry_on_conflict(max_attempts=10, base_delay=0.01)
 def transfer(
-    SessionLocal: sessionmaker[Session], source: int, target: int, amount: int, work=no_work
+    SessionLocal: sessionmaker[Session],
+    source: int,
+    target: int,
+    amount: int,
+    work: Callable[[], None] = no_work,
 ) -> None:
     # SessionLocal is bound to create_engine(url, isolation_level="SERIALIZABLE"): PostgreSQL
     # aborts whichever of two overlapping transfers would break serial order (SQLSTATE 40001).
     with SessionLocal.begin() as session:
         stmt = select(Account.id, Account.balance).where(Account.id.in_([source, target]))
-        balances = dict(session.execute(stmt).all())  # read ...
+        balances = {account: balance for account, balance in session.execute(stmt)}  # read ...
         if balances[source] < amount:
             raise ValueError("insufficient funds")
         work()
@@ -51,7 +57,7 @@ def transfer(
 
 def total(SessionLocal: sessionmaker[Session]) -> int:
     with SessionLocal() as session:
-        return session.scalar(select(func.sum(Account.balance)))
+        return int(session.scalars(select(func.sum(Account.balance))).one())
 
 
 def run_transfers(
@@ -67,7 +73,7 @@ def run_transfers(
         base_delay=0.01,
         max_delay=0.2,
         on_retry=lambda attempt, exc: retries.append(attempt),
-    )(transfer.__wrapped__)
+    )(inspect.unwrap(transfer))  # the undecorated transfer
     start = threading.Barrier(workers, timeout=30)
 
     def pause() -> None:
