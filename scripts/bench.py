@@ -1,7 +1,7 @@
 """Time every variant of examples/performance/ in one run, on one database.
 
     python scripts/bench.py [--url URL] [--n N] [--suite insert,loading,results,update]
-                            [--slow-n N] [--markdown FILE]
+                            [--slow-n N] [--latency-ms MS,MS] [--markdown FILE]
 
 Without --url it uses a throwaway SQLite file. With a URL it drops and recreates the tables
 ``product``, ``customer`` and ``customer_order`` there: point it at a scratch database.
@@ -11,6 +11,10 @@ memory, measured by tracemalloc in a second, untimed run). Every variant's outco
 (row counts, sums) before its time is reported. --slow-n runs the naive one-statement-per-row
 variants at a smaller N; they are then labelled with the N they ran at and compared by rows/s.
 --markdown FILE also writes the tables as a markdown fragment (atomically).
+
+--latency-ms 0.5,2 (PostgreSQL only: SQLite has no network) runs the insert and loading suites
+again, once per delay, through scripts/latency_proxy.py, a local TCP proxy that adds that delay
+to every round trip, and prints their times and speed-ups next to the loopback ones.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import os
 import platform
 import shlex
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -32,12 +37,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples" / "performance"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 import perf_insert  # noqa: E402
 import perf_loading  # noqa: E402
 import perf_results  # noqa: E402
 import perf_update  # noqa: E402
 import sqlalchemy  # noqa: E402
+from latency_proxy import latency_proxy  # noqa: E402
 from perf_models import (  # noqa: E402
     Base,
     Product,
@@ -54,6 +61,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError  # noqa: E402
 ORDERS_PER_CUSTOMER = 3
 SLOW = {"orm_add_flush_each", "lazy", "per_object_flush"}
 RAW_DBAPI = {"postgresql_copy", "dbapi_executemany"}
+LATENCY_SUITES = ("insert", "loading")  # the suites --latency-ms runs again through the proxy
+ROUND_TRIPS = 100  # `select 1` calls timed to report the real round trip of each setting
 
 
 class BenchError(Exception):
@@ -79,6 +88,15 @@ class SuiteResult:
     unit: str
     measurements: list[Measurement]
     targets: list[str]
+
+
+@dataclass
+class LatencyRun:
+    """The latency suites' measurements at one round-trip setting."""
+
+    label: str  # "loopback", "+0.5 ms", ...
+    round_trip: float  # median seconds of one `select 1`
+    suites: dict[str, list[Measurement]]
 
 
 def progress(message: str) -> None:
@@ -164,6 +182,18 @@ def run_update(engine: Engine, n: int, slow_n: int) -> list[Measurement]:
     return out
 
 
+def round_trip(engine: Engine) -> float:
+    """Median seconds of one `select 1` on an open connection: the real cost of a round trip."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("select 1")
+        times = []
+        for _ in range(ROUND_TRIPS):
+            start = time.perf_counter()
+            conn.exec_driver_sql("select 1")
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 # name: (runner, unit, naive variant, recommended variant)
 SUITES = {
     "insert": (run_insert, "rows inserted", "orm_add_flush_each", "orm_bulk_insert"),
@@ -228,6 +258,53 @@ def table(result: SuiteResult, n: int) -> list[str]:
     return lines
 
 
+def latency_section(runs: list[LatencyRun], n: int) -> list[str]:
+    labels = [r.label for r in runs]
+    suites = [s for s in LATENCY_SUITES if s in runs[0].suites]
+    trips = ", ".join(f"{r.label} {r.round_trip * 1000:.2f} ms" for r in runs)
+    lines = [
+        "",
+        f"## latency: {' and '.join(suites)} at {', '.join(labels[1:])} per round trip",
+        "",
+        "The same variants at the same N, run again through `scripts/latency_proxy.py`, a local",
+        "TCP proxy that holds each chunk the client sends for the added delay.",
+        f"Measured round trip (`select 1`, median of {ROUND_TRIPS}): {trips}.",
+        "",
+        "| suite | variant | rows | statements | "
+        + " | ".join(f"{label} (s)" for label in labels)
+        + " |",
+        "|" + "---|" * (4 + len(runs)),
+    ]
+    for suite in suites:
+        for i, m in enumerate(runs[0].suites[suite]):
+            cells = [
+                suite,
+                f"`{m.variant}`",
+                f"{m.rows:,}" + ("" if m.rows == n else " (capped)"),
+                "n/a (raw DBAPI)" if m.statements is None else f"{m.statements:,}",
+            ]
+            cells += [f"{r.suites[suite][i].seconds:.3f}" for r in runs]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "How many times faster than the naive variant (by rows/s), at each round trip:",
+        "",
+        "| suite | variant | than | " + " | ".join(labels) + " |",
+        "|" + "---|" * (3 + len(runs)),
+    ]
+    for suite in suites:
+        naive = SUITES[suite][2]
+        names = [m.variant for m in runs[0].suites[suite]]
+        for i, name in enumerate(names):
+            if name == naive or naive not in names:
+                continue
+            j = names.index(naive)
+            cells = [suite, f"`{name}`", f"`{naive}`"]
+            cells += [f"{speedup(r.suites[suite][i], r.suites[suite][j]):,.1f}x" for r in runs]
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def backend_line(engine: Engine) -> str:
     dialect = engine.dialect
     if dialect.name == "sqlite":
@@ -245,7 +322,9 @@ def backend_line(engine: Engine) -> str:
     )
 
 
-def report(results: list[SuiteResult], n: int, command: str, engine: Engine) -> str:
+def report(
+    results: list[SuiteResult], n: int, command: str, engine: Engine, runs: list[LatencyRun]
+) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "<!-- generated by scripts/bench.py: do not edit by hand, run it again -->",
@@ -270,6 +349,8 @@ def report(results: list[SuiteResult], n: int, command: str, engine: Engine) -> 
                 f"- capped variants ran at N = {capped[0].rows:,} (`--slow-n`) and are compared "
                 "by rows/s; their time at full N was not measured."
             )
+    if len(runs) > 1:
+        lines += latency_section(runs, n)
     return "\n".join(lines) + "\n"
 
 
@@ -300,12 +381,31 @@ def positive(text: str) -> int:
     return value
 
 
+def delays(text: str) -> list[float]:
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of milliseconds: {part!r}") from None
+        if not 0 < value <= 1000:
+            raise argparse.ArgumentTypeError(f"must be above 0 and at most 1000: {part!r}")
+        values.append(value)
+    return values
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = Parser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="database URL (default: a throwaway SQLite file)")
     parser.add_argument("--n", type=positive, default=100_000, help="rows per variant")
     parser.add_argument("--suite", default=",".join(SUITES), help="comma-separated suites")
     parser.add_argument("--slow-n", type=positive, help="smaller N for the naive variants")
+    parser.add_argument(
+        "--latency-ms",
+        type=delays,
+        default=[],
+        help="comma-separated delays: rerun insert and loading through a proxy adding each",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = parser.parse_args(argv)
     args.suites = [s.strip() for s in args.suite.split(",") if s.strip()]
@@ -319,6 +419,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
             make_url(args.url)
         except ArgumentError:
             raise BenchError(f"not a database URL: {args.url!r}") from None
+    if args.latency_ms:
+        url = None if args.url is None else make_url(args.url)
+        if url is None or url.get_backend_name() != "postgresql":
+            raise BenchError(
+                "--latency-ms needs a PostgreSQL --url: the proxy delays TCP round trips "
+                "and SQLite has none"
+            )
+        if not url.host:
+            raise BenchError(
+                "--latency-ms needs a host in the URL (a Unix socket cannot be proxied)"
+            )
+        if not any(s in LATENCY_SUITES for s in args.suites):
+            raise BenchError(
+                "--latency-ms reruns the insert and loading suites; --suite has neither"
+            )
     return args
 
 
@@ -333,6 +448,25 @@ def command_line(argv: list[str]) -> str:
     return "python scripts/bench.py " + shlex.join(shown)
 
 
+def run_with_latency(args: argparse.Namespace, url: str, delay_ms: float) -> LatencyRun:
+    """The latency suites again, through a proxy that adds delay_ms to each round trip."""
+    target = make_url(url)
+    label = f"+{delay_ms:g} ms"
+    with latency_proxy(target.host, target.port or 5432, delay_ms) as port:
+        engine = create_engine(target.set(host="127.0.0.1", port=port))
+        try:
+            trip = round_trip(engine)
+            progress(f"{label}: round trip {trip * 1000:.2f} ms")
+            suites = {}
+            for name in args.suites:
+                if name in LATENCY_SUITES:
+                    progress(f"{name} at {label}")
+                    suites[name] = SUITES[name][0](engine, args.n, args.slow_n or args.n)
+        finally:
+            engine.dispose()
+    return LatencyRun(label, trip, suites)
+
+
 def run(args: argparse.Namespace, url: str, command: str) -> str:
     engine = create_engine(url)
     try:
@@ -344,11 +478,30 @@ def run(args: argparse.Namespace, url: str, command: str) -> str:
             measurements = runner(engine, args.n, slow_n)
             progress(f"{name} done in {time.perf_counter() - started:,.1f} s")
             results.append(SuiteResult(name, unit, measurements, targets(name, measurements)))
-        text = report(results, args.n, command, engine)
+        runs = []
+        if args.latency_ms:
+            loopback = {r.name: r.measurements for r in results if r.name in LATENCY_SUITES}
+            runs.append(LatencyRun("loopback", round_trip(engine), loopback))
+            for delay_ms in args.latency_ms:
+                runs.append(run_with_latency(args, url, delay_ms))
+                same_statements(runs[0], runs[-1])
+        text = report(results, args.n, command, engine, runs)
         Base.metadata.drop_all(engine)
     finally:
         engine.dispose()
     return text
+
+
+def same_statements(loopback: LatencyRun, delayed: LatencyRun) -> None:
+    # The proxy must change the timing only: the same statements, variant by variant.
+    for suite, measured in delayed.suites.items():
+        for before, after in zip(loopback.suites[suite], measured, strict=True):
+            check(
+                before.statements == after.statements,
+                suite,
+                before.variant,
+                f"{after.statements} statements at {delayed.label}, {before.statements} without",
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
