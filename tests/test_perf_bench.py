@@ -104,3 +104,48 @@ def test_reference_quotes_the_recorded_targets():
     copy = rows["Bulk load, PostgreSQL"]
     assert copy[4] == f"{postgresql['copy'][0]} the time"
     assert copy[6] == ("yes" if postgresql["copy"][1] else "**no**")
+
+
+@pytest.mark.backends("postgresql")
+def test_latency_runs_print_times_and_speedups_next_to_loopback(db, capsys):
+    n = 20
+    args = ["--url", db.url, "--n", str(n), "--suite", "loading,insert"]
+    status = bench.main(args + ["--latency-ms", "0.5,2"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    text = captured.out.split("## latency: insert and loading at +0.5 ms, +2 ms per round trip")[1]
+    head = "| suite | variant | rows | statements | loopback (s) | +0.5 ms (s) | +2 ms (s) |"
+    assert head in text
+    times = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 7 and cells[1].startswith("`") and cells[3] != "`":
+            times[(cells[0], cells[1].strip("`"))] = [float(c) for c in cells[4:]]
+    expected = {("insert", v) for v in bench.perf_insert.VARIANTS}
+    expected |= {("loading", v) for v in bench.perf_loading.VARIANTS}
+    assert set(times) == expected
+    # lazy sends n + 1 SELECTs, each at least 2 ms slower through the proxy.
+    assert times[("loading", "lazy")][2] >= (n + 1) * 0.002
+    assert times[("insert", "orm_add_flush_each")][2] >= n * 0.002
+    trips = text.split("Measured round trip (`select 1`, median of 100): ")[1].split("\n")[0]
+    plus_two = float(trips.split("+2 ms ")[1].split(" ms")[0])
+    assert plus_two >= 2.0
+    ratio = r"\| loading \| `selectinload` \| `lazy` \| [\d.]+x \| [\d.]+x \| [\d.]+x \|"
+    assert re.search(ratio, text)
+    assert "| insert | `orm_bulk_insert` | `orm_add_flush_each` |" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--latency-ms", "2"], "needs a PostgreSQL --url"),
+        (["--latency-ms", "0"], "must be above 0"),
+        (["--latency-ms", "0.5,fast"], "not a number of milliseconds"),
+        (["--url", "postgresql+psycopg://u@/x", "--latency-ms", "1"], "needs a host"),
+        (["--url", "postgresql://u@h/x", "--suite", "update", "--latency-ms", "1"], "neither"),
+    ],
+)
+def test_bad_latency_input_is_refused_before_anything_runs(args, message, capsys):
+    assert bench.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("bench: error:") and message in err[0]
