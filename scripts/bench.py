@@ -203,6 +203,24 @@ SUITES = {
 }
 
 
+# Pairs the reference's prose compares, printed so it can quote them: (variant, than variant).
+COMPARISONS = {
+    "insert": [
+        ("orm_add_all", "orm_add_flush_each"),
+        ("orm_bulk_insert", "orm_bulk_insert_returning"),
+        ("core_executemany", "orm_bulk_insert"),
+        ("postgresql_copy", "dbapi_executemany"),
+    ],
+    "loading": [("joinedload", "selectinload")],
+    "results": [("orm_yield_per", "orm_all"), ("core_rows", "orm_all")],
+    "update": [
+        ("bulk_by_primary_key", "per_object_flush"),
+        ("unit_of_work", "per_object_flush"),
+        ("single_update", "bulk_by_primary_key"),
+    ],
+}
+
+
 def rate(m: Measurement) -> float:
     return m.rows / m.seconds if m.seconds > 0 else float("inf")
 
@@ -233,6 +251,10 @@ def targets(suite: str, measurements: list[Measurement]) -> list[str]:
             f"`{recommended}` takes {x:,.2f}x the time of `postgresql_copy`; "
             f"target <= 1.5x: {verdict}"
         )
+    for fast, slow in COMPARISONS[suite]:
+        if fast in by_name and slow in by_name:
+            x = speedup(by_name[fast], by_name[slow])
+            lines.append(f"`{fast}` vs `{slow}`: {x:,.1f}x the rows/s")
     return lines
 
 
