@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -122,39 +123,55 @@ def check(ok: bool, suite: str, variant: str, what: str) -> None:
         raise CheckFailed(f"{suite}/{variant} gave a wrong result: {what}")
 
 
-def run_insert(engine: Engine, n: int, slow_n: int) -> list[Measurement]:
-    out = []
-    variants = perf_insert.variants_for(engine)
+Engines = dict[str, Engine]  # round-trip label ("loopback", "+2 ms") -> engine
+PerEngine = dict[str, list[Measurement]]
+
+
+def at(label: str) -> str:
+    return "" if label == "loopback" else f" at {label}"
+
+
+def run_insert(engines: Engines, n: int, slow_n: int) -> PerEngine:
+    # Each variant runs at every round trip in turn, so a change in the machine's load
+    # hits the columns of one row alike.
+    out: PerEngine = {label: [] for label in engines}
+    variants = perf_insert.variants_for(engines["loopback"])
     for i, (name, variant) in enumerate(variants.items(), 1):
         size = size_for(name, n, slow_n)
         rows = product_rows(size)
-        fresh_schema(engine)
-        progress(f"insert {i}/{len(variants)} {name} ({size:,} rows)")
-        seconds, statements, _ = timed(engine, lambda v=variant, r=rows: v(engine, r))
-        check(row_count(engine, Product) == size, "insert", name, "row count")
-        out.append(Measurement(name, size, seconds, None if name in RAW_DBAPI else statements))
+        for label, engine in engines.items():
+            fresh_schema(engine)
+            progress(f"insert {i}/{len(variants)} {name} ({size:,} rows){at(label)}")
+            seconds, statements, _ = timed(engine, lambda v=variant, e=engine, r=rows: v(e, r))
+            check(row_count(engine, Product) == size, "insert", name, "row count")
+            counted = None if name in RAW_DBAPI else statements
+            out[label].append(Measurement(name, size, seconds, counted))
     return out
 
 
-def run_loading(engine: Engine, n: int, slow_n: int) -> list[Measurement]:
-    out, seeded, expected = [], None, {}
+def run_loading(engines: Engines, n: int, slow_n: int) -> PerEngine:
+    out: PerEngine = {label: [] for label in engines}
+    seeded, expected = None, {}
     for i, (name, variant) in enumerate(perf_loading.VARIANTS.items(), 1):
         size = size_for(name, n, slow_n)
         if seeded != size:
-            fresh_schema(engine)
-            seed_customers(engine, size, ORDERS_PER_CUSTOMER)
+            fresh_schema(engines["loopback"])
+            seed_customers(engines["loopback"], size, ORDERS_PER_CUSTOMER)
             seeded = size
-        progress(f"loading {i}/{len(perf_loading.VARIANTS)} {name} ({size:,} customers)")
-        seconds, statements, totals = timed(engine, lambda v=variant: v(engine))
-        check(len(totals) == size, "loading", name, "customer count")
-        if size in expected:
-            check(totals == expected[size], "loading", name, "order totals differ")
-        expected.setdefault(size, totals)
-        out.append(Measurement(name, size, seconds, statements))
+        for label, engine in engines.items():
+            what = f"{name} ({size:,} customers){at(label)}"
+            progress(f"loading {i}/{len(perf_loading.VARIANTS)} {what}")
+            seconds, statements, totals = timed(engine, lambda v=variant, e=engine: v(e))
+            check(len(totals) == size, "loading", name, "customer count")
+            if size in expected:
+                check(totals == expected[size], "loading", name, "order totals differ")
+            expected.setdefault(size, totals)
+            out[label].append(Measurement(name, size, seconds, statements))
     return out
 
 
-def run_results(engine: Engine, n: int, slow_n: int) -> list[Measurement]:
+def run_results(engines: Engines, n: int, slow_n: int) -> PerEngine:
+    engine = engines["loopback"]
     fresh_schema(engine)
     seed_products(engine, n)
     expected = sum(row["price"] for row in product_rows(n))
@@ -165,10 +182,11 @@ def run_results(engine: Engine, n: int, slow_n: int) -> list[Measurement]:
         check(total == expected, "results", name, "sum of prices")
         peak = perf_results.peak_memory(lambda v=variant: v(engine))
         out.append(Measurement(name, n, seconds, statements, peak))
-    return out
+    return {"loopback": out}
 
 
-def run_update(engine: Engine, n: int, slow_n: int) -> list[Measurement]:
+def run_update(engines: Engines, n: int, slow_n: int) -> PerEngine:
+    engine = engines["loopback"]
     out = []
     for i, (name, variant) in enumerate(perf_update.VARIANTS.items(), 1):
         size = size_for(name, n, slow_n)
@@ -179,7 +197,7 @@ def run_update(engine: Engine, n: int, slow_n: int) -> list[Measurement]:
         seconds, statements, _ = timed(engine, lambda v=variant: v(engine))
         check(perf_update.price_sum(engine) == before + size, "update", name, "prices")
         out.append(Measurement(name, size, seconds, statements))
-    return out
+    return {"loopback": out}
 
 
 def round_trip(engine: Engine) -> float:
@@ -470,47 +488,48 @@ def command_line(argv: list[str]) -> str:
     return "python scripts/bench.py " + shlex.join(shown)
 
 
-def run_with_latency(args: argparse.Namespace, url: str, delay_ms: float) -> LatencyRun:
-    """The latency suites again, through a proxy that adds delay_ms to each round trip."""
-    target = make_url(url)
-    label = f"+{delay_ms:g} ms"
-    with latency_proxy(target.host, target.port or 5432, delay_ms) as port:
-        engine = create_engine(target.set(host="127.0.0.1", port=port))
-        try:
-            trip = round_trip(engine)
-            progress(f"{label}: round trip {trip * 1000:.2f} ms")
-            suites = {}
-            for name in args.suites:
-                if name in LATENCY_SUITES:
-                    progress(f"{name} at {label}")
-                    suites[name] = SUITES[name][0](engine, args.n, args.slow_n or args.n)
-        finally:
-            engine.dispose()
-    return LatencyRun(label, trip, suites)
-
-
 def run(args: argparse.Namespace, url: str, command: str) -> str:
     engine = create_engine(url)
+    engines = {"loopback": engine}
     try:
-        results = []
-        slow_n = args.slow_n or args.n
-        for name in args.suites:
-            runner, unit, _, _ = SUITES[name]
-            started = time.perf_counter()
-            measurements = runner(engine, args.n, slow_n)
-            progress(f"{name} done in {time.perf_counter() - started:,.1f} s")
-            results.append(SuiteResult(name, unit, measurements, targets(name, measurements)))
-        runs = []
-        if args.latency_ms:
-            loopback = {r.name: r.measurements for r in results if r.name in LATENCY_SUITES}
-            runs.append(LatencyRun("loopback", round_trip(engine), loopback))
+        with ExitStack() as proxies:
+            target = make_url(url)
             for delay_ms in args.latency_ms:
-                runs.append(run_with_latency(args, url, delay_ms))
-                same_statements(runs[0], runs[-1])
+                port = proxies.enter_context(
+                    latency_proxy(target.host, target.port or 5432, delay_ms)
+                )
+                proxied = target.set(host="127.0.0.1", port=port)
+                engines[f"+{delay_ms:g} ms"] = create_engine(proxied)
+            trips = (
+                {label: round_trip(e) for label, e in engines.items()} if args.latency_ms else {}
+            )
+            for label, trip in trips.items():
+                progress(f"round trip {label}: {trip * 1000:.2f} ms")
+            results, delayed = [], {}
+            slow_n = args.slow_n or args.n
+            for name in args.suites:
+                runner, unit, _, _ = SUITES[name]
+                started = time.perf_counter()
+                use = engines if name in LATENCY_SUITES else {"loopback": engine}
+                per_engine = runner(use, args.n, slow_n)
+                progress(f"{name} done in {time.perf_counter() - started:,.1f} s")
+                measurements = per_engine["loopback"]
+                results.append(SuiteResult(name, unit, measurements, targets(name, measurements)))
+                if name in LATENCY_SUITES:
+                    delayed[name] = per_engine
+            for label in list(engines)[1:]:
+                engines.pop(label).dispose()  # before its proxy stops
+        runs = [
+            LatencyRun(label, trip, {s: per[label] for s, per in delayed.items()})
+            for label, trip in trips.items()
+        ]
+        for each_run in runs[1:]:
+            same_statements(runs[0], each_run)
         text = report(results, args.n, command, engine, runs)
         Base.metadata.drop_all(engine)
     finally:
-        engine.dispose()
+        for each in engines.values():
+            each.dispose()
     return text
 
 

@@ -21,6 +21,7 @@ network connection to delay).
 from __future__ import annotations
 
 import argparse
+import os
 import queue
 import socket
 import subprocess
@@ -109,8 +110,15 @@ def _handle(client: socket.socket, target: tuple[str, int], delay: float) -> Non
         threading.Thread(target=work, args=args, daemon=True).start()
 
 
+def _exit_with_parent() -> None:
+    # latency_proxy() holds our stdin open: end of file means the parent is gone.
+    sys.stdin.read()
+    os._exit(0)
+
+
 def serve(target: tuple[str, int], delay: float) -> None:
     """Accept connections forever; print the listening address first."""
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -128,6 +136,7 @@ def latency_proxy(host: str, port: int, delay_ms: float) -> Iterator[int]:
     proc = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--target", f"{host}:{port}"]
         + ["--delay-ms", str(delay_ms)],
+        stdin=subprocess.PIPE,  # never written: its end of file stops an orphaned proxy
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -144,8 +153,9 @@ def latency_proxy(host: str, port: int, delay_ms: float) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def main(argv: list[str] | None = None) -> None:
