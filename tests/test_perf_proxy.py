@@ -1,6 +1,7 @@
 """scripts/latency_proxy.py: every round trip pays the delay, and nothing else changes."""
 
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -90,3 +91,23 @@ def test_closing_ends_server_connections_and_the_proxy(db):
     assert left == 0
     with pytest.raises(ConnectionRefusedError):  # the proxy process is gone
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_the_proxy_exits_when_its_parent_goes_away():
+    # A benchmark killed mid-run must not leave a proxy behind: end of stdin stops it.
+    proxy = ROOT / "scripts" / "latency_proxy.py"
+    child = subprocess.Popen(
+        [sys.executable, str(proxy), "--target", "127.0.0.1:9", "--delay-ms", "1"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline().startswith("listening 127.0.0.1:")
+        child.stdin.close()  # what the parent's death does to the pipe
+        assert child.wait(timeout=5) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=5)
+        child.stdout.close()
