@@ -104,6 +104,50 @@ def test_reference_quotes_the_recorded_targets():
     copy = rows["Bulk load, PostgreSQL"]
     assert copy[4] == f"{postgresql['copy'][0]} the time"
     assert copy[6] == ("yes" if postgresql["copy"][1] else "**no**")
+    # Rows measured through the latency proxy (PostgreSQL only) quote its speed-up table.
+    speedups = recorded_speedups()
+    for label, cells in rows.items():
+        match = re.match(r"(Insert|Load parents \+ children), (\+[\d.]+ ms) per round trip$", label)
+        if match:
+            suite = "insert" if match[1] == "Insert" else "loading"
+            measured = speedups[suite][match[2]]
+            assert cells[3:5] == ["-", measured], label
+            held = float(measured.rstrip("x").replace(",", "")) >= 10
+            assert cells[6] == ("yes" if held else "**no**"), label
+    assert {"+0.5 ms", "+2 ms"} <= set(speedups["loading"]) and "+2 ms" in str(rows)
+
+
+def recorded_speedups() -> dict[str, dict[str, str]]:
+    """{suite: {round trip label: speed-up of the recommended variant}} from postgresql.md."""
+    text = (ROOT / "references" / "benchmarks" / "postgresql.md").read_text(encoding="utf-8")
+    found: dict[str, dict[str, str]] = {}
+    labels: list[str] = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[:3] == ["suite", "variant", "than"]:
+            labels = cells[3:]
+        elif labels and len(cells) == 3 + len(labels) and cells[0] in bench.SUITES:
+            suite, variant, naive = cells[0], cells[1].strip("`"), cells[2].strip("`")
+            if (naive, variant) == bench.SUITES[suite][2:]:
+                found[suite] = dict(zip(labels, cells[3:], strict=True))
+    return found
+
+
+def test_every_ratio_in_the_reference_is_one_the_script_printed():
+    # Figures like "6.5x" or "133.4 MiB" in the prose must occur in a generated fragment.
+    fragments = " ".join(
+        (ROOT / "references" / "benchmarks" / f"{b}.md").read_text(encoding="utf-8")
+        for b in ("sqlite", "postgresql")
+    )
+    text = re.sub(r"```.*?```", "", REFERENCE.read_text(encoding="utf-8"), flags=re.DOTALL)
+    quoted = re.findall(r"(\d[\d,]*\.\d+)(x| MiB)", text)
+    assert quoted
+    missing = [
+        f"{number}{unit}"
+        for number, unit in quoted
+        if f"{number}x" not in fragments and f"| {number} |" not in fragments
+    ]
+    assert missing == []
 
 
 @pytest.mark.backends("postgresql")
