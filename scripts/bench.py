@@ -12,9 +12,11 @@ memory, measured by tracemalloc in a second, untimed run). Every variant's outco
 variants at a smaller N; they are then labelled with the N they ran at and compared by rows/s.
 --markdown FILE also writes the tables as a markdown fragment (atomically).
 
---latency-ms 0.5,2 (PostgreSQL only: SQLite has no network) runs the insert and loading suites
-again, once per delay, through scripts/latency_proxy.py, a local TCP proxy that adds that delay
-to every round trip, and prints their times and speed-ups next to the loopback ones.
+--latency-ms 0.5,2 (PostgreSQL over TCP only: SQLite has no network) also runs every insert and
+loading variant through scripts/latency_proxy.py, a local TCP proxy that adds that delay to
+every round trip: each variant at loopback, then at each delay in turn, so a change in the
+machine's load hits one variant's columns alike. The statement counts must match at every
+delay. A last table prints their times and speed-ups over the naive variant side by side.
 """
 
 from __future__ import annotations
