@@ -104,3 +104,92 @@ def test_reference_quotes_the_recorded_targets():
     copy = rows["Bulk load, PostgreSQL"]
     assert copy[4] == f"{postgresql['copy'][0]} the time"
     assert copy[6] == ("yes" if postgresql["copy"][1] else "**no**")
+    # Rows measured through the latency proxy (PostgreSQL only) quote its speed-up table.
+    speedups = recorded_speedups()
+    for label, cells in rows.items():
+        match = re.match(r"(Insert|Load parents \+ children), (\+[\d.]+ ms) per round trip$", label)
+        if match:
+            suite = "insert" if match[1] == "Insert" else "loading"
+            measured = speedups[suite][match[2]]
+            assert cells[3:5] == ["-", measured], label
+            held = float(measured.rstrip("x").replace(",", "")) >= 10
+            assert cells[6] == ("yes" if held else "**no**"), label
+    assert {"+0.5 ms", "+2 ms"} <= set(speedups["loading"]) and "+2 ms" in str(rows)
+
+
+def recorded_speedups() -> dict[str, dict[str, str]]:
+    """{suite: {round trip label: speed-up of the recommended variant}} from postgresql.md."""
+    text = (ROOT / "references" / "benchmarks" / "postgresql.md").read_text(encoding="utf-8")
+    found: dict[str, dict[str, str]] = {}
+    labels: list[str] = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells[:3] == ["suite", "variant", "than"]:
+            labels = cells[3:]
+        elif labels and len(cells) == 3 + len(labels) and cells[0] in bench.SUITES:
+            suite, variant, naive = cells[0], cells[1].strip("`"), cells[2].strip("`")
+            if (naive, variant) == bench.SUITES[suite][2:]:
+                found[suite] = dict(zip(labels, cells[3:], strict=True))
+    return found
+
+
+def test_every_ratio_in_the_reference_is_one_the_script_printed():
+    # Figures like "6.5x" or "133.4 MiB" in the prose must occur in a generated fragment.
+    fragments = " ".join(
+        (ROOT / "references" / "benchmarks" / f"{b}.md").read_text(encoding="utf-8")
+        for b in ("sqlite", "postgresql")
+    )
+    text = re.sub(r"```.*?```", "", REFERENCE.read_text(encoding="utf-8"), flags=re.DOTALL)
+    quoted = re.findall(r"(\d[\d,]*\.\d+)(x| MiB)", text)
+    assert quoted
+    missing = [
+        f"{number}{unit}"
+        for number, unit in quoted
+        if f"{number}x" not in fragments and f"| {number} |" not in fragments
+    ]
+    assert missing == []
+
+
+@pytest.mark.backends("postgresql")
+def test_latency_runs_print_times_and_speedups_next_to_loopback(db, capsys):
+    n = 20
+    args = ["--url", db.url, "--n", str(n), "--suite", "loading,insert"]
+    status = bench.main(args + ["--latency-ms", "0.5,2"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    text = captured.out.split("## latency: insert and loading at +0.5 ms, +2 ms per round trip")[1]
+    head = "| suite | variant | rows | statements | loopback (s) | +0.5 ms (s) | +2 ms (s) |"
+    assert head in text
+    times = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 7 and cells[1].startswith("`") and cells[3] != "`":
+            times[(cells[0], cells[1].strip("`"))] = [float(c) for c in cells[4:]]
+    expected = {("insert", v) for v in bench.perf_insert.VARIANTS}
+    expected |= {("loading", v) for v in bench.perf_loading.VARIANTS}
+    assert set(times) == expected
+    # lazy sends n + 1 SELECTs, each at least 2 ms slower through the proxy.
+    assert times[("loading", "lazy")][2] >= (n + 1) * 0.002
+    assert times[("insert", "orm_add_flush_each")][2] >= n * 0.002
+    trips = text.split("Measured round trip (`select 1`, median of 100): ")[1].split("\n")[0]
+    plus_two = float(trips.split("+2 ms ")[1].split(" ms")[0])
+    assert plus_two >= 2.0
+    ratio = r"\| loading \| `selectinload` \| `lazy` \| [\d.]+x \| [\d.]+x \| [\d.]+x \|"
+    assert re.search(ratio, text)
+    assert "| insert | `orm_bulk_insert` | `orm_add_flush_each` |" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--latency-ms", "2"], "needs a PostgreSQL --url"),
+        (["--latency-ms", "0"], "must be above 0"),
+        (["--latency-ms", "0.5,fast"], "not a number of milliseconds"),
+        (["--url", "postgresql+psycopg://u@/x", "--latency-ms", "1"], "needs a host"),
+        (["--url", "postgresql://u@h/x", "--suite", "update", "--latency-ms", "1"], "neither"),
+    ],
+)
+def test_bad_latency_input_is_refused_before_anything_runs(args, message, capsys):
+    assert bench.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("bench: error:") and message in err[0]
