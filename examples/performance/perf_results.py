@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 # endregion
 
-BATCH = 1000
-
-
 # region: orm-all
+BATCH = 1000  # rows per fetch when streaming
+
+
 def orm_all(engine: Engine) -> int:
     # Every row becomes an ORM object, all of them held in memory at once.
     with Session(engine) as session:
