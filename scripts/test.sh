@@ -12,9 +12,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# Tests that never import SQLAlchemy (installer, validators, skill text, lint): 2.1 leg only.
-NOT_SQLALCHEMY=(test_install.py test_install_plugin.py test_validators.py test_triggers.py
-    test_plugin_manifest.py test_docs.py test_lint.py)
+# 2.1 leg only: tests that never import SQLAlchemy (installers, validators, skill text, lint),
+# and the eval graders, maintainer tools that grade an agent's code rather than the examples.
+NOT_SQLALCHEMY=(test_install.py test_install_npx.py test_install_plugin.py test_validators.py
+    test_triggers.py test_plugin_manifest.py test_docs.py test_lint.py test_graders.py
+    test_eval_runner.py)
 
 setup() {  # series: create or refresh that series' virtualenv, quietly
     (SQLALCHEMY_SERIES="$1" && source "$ROOT/scripts/dev-env.sh")
@@ -42,7 +44,8 @@ setup 2.0 >"$setup_log" 2>&1 &
 setup_20=$!
 
 workers=()
-[ "${TEST_WORKERS:-2}" != 0 ] && workers=(-n "${TEST_WORKERS:-2}")
+# loadfile: a module's tests share one worker, so module-scoped fixtures run once.
+[ "${TEST_WORKERS:-2}" != 0 ] && workers=(-n "${TEST_WORKERS:-2}" --dist loadfile)
 SQLALCHEMY_LEG_SUMMARY="$(mktemp)"
 export SQLALCHEMY_LEG_SUMMARY
 trap 'rm -f "$SQLALCHEMY_LEG_SUMMARY" "$setup_log"' EXIT
