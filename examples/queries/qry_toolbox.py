@@ -153,7 +153,10 @@ def posts_after(
     # the same direction (for DESC use < and .desc() on both).
     stmt = select(Post.views, Post.id, Post.title).order_by(Post.views, Post.id).limit(per_page)
     if after is not None:
-        stmt = stmt.where(tuple_(Post.views, Post.id) > tuple_(*after))
+        last_views, last_id = after
+        stmt = stmt.where(
+            tuple_(Post.views, Post.id) > tuple_(literal(last_views), literal(last_id))
+        )
     return [(views, id_, title) for views, id_, title in session.execute(stmt)]
 
 
