@@ -28,6 +28,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -187,6 +188,19 @@ def connect_backend(name: str, tmp_path: Path) -> Backend:
 @pytest.fixture
 def db(request, tmp_path) -> Backend:
     return connect_backend(request.param, tmp_path)
+
+
+@pytest.fixture
+def blog_engine(db, example):
+    """An engine on the test database holding the seeded blog tables (core/blog_models.py)."""
+    models = example("blog_models")
+    engine = create_engine(db.url)
+    models.Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        models.seed(session)
+        session.commit()
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

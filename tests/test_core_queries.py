@@ -1,18 +1,11 @@
 import pytest
-from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 
 @pytest.fixture
-def session(db, example):
-    models = example("blog_models")
-    engine = create_engine(db.url)
-    models.Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        models.seed(session)
-        session.commit()
+def session(blog_engine):
+    with Session(blog_engine) as session:
         yield session
-    engine.dispose()
 
 
 def test_filters(session, example):

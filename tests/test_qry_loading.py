@@ -9,15 +9,8 @@ from sqlalchemy.orm import Session
 
 
 @pytest.fixture
-def blog(db, example):
-    models = example("blog_models")
-    engine = create_engine(db.url)
-    models.Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        models.seed(session)
-        session.commit()
-    yield engine
-    engine.dispose()
+def blog(blog_engine):
+    return blog_engine
 
 
 def test_contains_eager_fills_the_filtered_collection_in_one_query(blog, example):

@@ -1,21 +1,14 @@
 """Query toolbox: result methods, EXISTS, subqueries, CTEs, windows, keyset, text(), bulk, merge."""
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.exc import InvalidRequestError, MultipleResultsFound, NoResultFound
 from sqlalchemy.orm import Session
 
 
 @pytest.fixture
-def engine(db, example):
-    models = example("blog_models")
-    engine = create_engine(db.url)
-    models.Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        models.seed(session)
-        session.commit()
-    yield engine
-    engine.dispose()
+def engine(blog_engine):
+    return blog_engine
 
 
 @pytest.fixture
