@@ -183,6 +183,10 @@ def grade(case: Case, workspace: Path, run_dir: Path) -> dict[str, object]:
     return grading
 
 
+def verdict(case: Case, arm: str, grading: dict[str, object]) -> str:
+    return f"{'PASS' if grading['passed'] else 'FAIL'} {case.skill}/{case.name} {arm}"
+
+
 def parse_junit(report: Path) -> list[dict[str, object]]:
     import xml.etree.ElementTree as ET
 
@@ -204,7 +208,7 @@ def parse_junit(report: Path) -> list[dict[str, object]]:
 # ---- the benchmark ---------------------------------------------------------------------------
 
 
-def benchmark(iteration: Path, cases: list[Case], meta: dict[str, object]) -> dict[str, object]:
+def benchmark(iteration: Path, meta: dict[str, object]) -> dict[str, object]:
     rows: dict[str, dict[str, dict[str, list[object]]]] = {}
     for run in sorted(iteration.glob("eval-*/*/run-*")):
         grading_file, timing_file = run / "grading.json", run / "timing.json"
@@ -300,10 +304,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         workspace = prepare_run(case, arm, run_dir)
         timing = run_agent(command, case, arm, workspace, run_dir / "agent.log")
         (run_dir / "timing.json").write_text(json.dumps(timing, indent=2) + "\n", "utf-8")
-        grading = grade(case, workspace, run_dir)
-        print(f"{'PASS' if grading['passed'] else 'FAIL'} {case.skill}/{case.name} {arm}")
+        print(verdict(case, arm, grade(case, workspace, run_dir)))
     meta = {"agent": args.agent_cmd or "claude", "model": args.model, "runs": args.runs}
-    print(table(benchmark(iteration, cases, meta)))
+    print(table(benchmark(iteration, meta)))
     print(f"results: {iteration}")
     return 0
 
@@ -323,12 +326,10 @@ def cmd_grade(args: argparse.Namespace) -> int:
     by_name = {case.name: case for case in load_cases()}
     for run_dir in sorted(iteration.glob("eval-*/*/run-*")):
         case = by_name[run_dir.parent.parent.name.removeprefix("eval-")]
-        grading = grade(case, run_dir / "workspace", run_dir)
-        verdict = "PASS" if grading["passed"] else "FAIL"
-        print(f"{verdict} {case.skill}/{case.name} {run_dir.parent.name}")
+        print(verdict(case, run_dir.parent.name, grade(case, run_dir / "workspace", run_dir)))
     meta_file = iteration / "benchmark.json"
     meta = json.loads(meta_file.read_text())["metadata"] if meta_file.exists() else {}
-    print(table(benchmark(iteration, list(by_name.values()), meta)))
+    print(table(benchmark(iteration, meta)))
     return 0
 
 
