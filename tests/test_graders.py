@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import SERVER_URLS, _server_error
-from sqlalchemy import create_engine, make_url, text
+from conftest import SERVER_URLS, _create_postgresql_database, _server_error
+from sqlalchemy import create_engine, make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {
@@ -58,11 +58,7 @@ def case_database(name: str, kind: str) -> str:
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            exists = conn.scalar(
-                text("select 1 from pg_database where datname = :d"), {"d": database}
-            )
-            if not exists:
-                conn.execute(text(f'create database "{database}"'))
+            _create_postgresql_database(conn, database)
     finally:
         admin.dispose()
     return base.set(database=database).render_as_string(hide_password=False)
