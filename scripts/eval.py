@@ -5,8 +5,8 @@
     python scripts/eval.py prepare [--skill S] [--case NAME] [--out DIR]   # workspaces only
     python scripts/eval.py grade ITERATION_DIR                            # grade what is there
 
-Cases live in ``skills/<skill>/evals/evals.json`` (the Agent Skills eval format: id, name,
-prompt, expected_output, files); the grader of case NAME is ``graders/NAME/`` (pytest, run
+Cases live in ``evals/<skill>/evals.json`` (the Agent Skills eval format: id, name,
+prompt, expected_output, files); the grader of case NAME is ``evals/<skill>/NAME/`` (pytest, run
 with ``--solution WORKSPACE``, on SQLite and PostgreSQL). Each run gets a fresh workspace; in
 the ``with_skill`` arm the skill folder is installed in it as ``.claude/skills/<skill>/``.
 
@@ -55,12 +55,12 @@ class Case:
 
     @property
     def grader(self) -> Path:
-        return ROOT / "graders" / self.name
+        return ROOT / "evals" / self.skill / self.name
 
 
 def load_cases(skill: str | None = None, name: str | None = None) -> list[Case]:
     cases = []
-    for path in sorted(ROOT.glob("skills/*/evals/evals.json")):
+    for path in sorted(ROOT.glob("evals/*/evals.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         for entry in data["evals"]:
             cases.append(
@@ -88,12 +88,8 @@ def prepare_run(case: Case, arm: str, run_dir: Path) -> Path:
         shutil.rmtree(run_dir)
     workspace.mkdir(parents=True)
     if arm == "with_skill":
-        # The skill as installers ship it, minus its evals: the agent must not read the cases.
-        shutil.copytree(
-            ROOT / "skills" / case.skill,
-            workspace / ".claude" / "skills" / case.skill,
-            ignore=shutil.ignore_patterns("evals"),
-        )
+        # The skill as installers ship it (its cases and graders live outside it, in evals/).
+        shutil.copytree(ROOT / "skills" / case.skill, workspace / ".claude" / "skills" / case.skill)
     (run_dir / "prompt.txt").write_text(case.prompt + "\n", encoding="utf-8")
     return workspace
 

@@ -142,7 +142,29 @@ def _refuse_unless_test_database(url: str) -> None:
 def _create_postgresql_database(conn, database: str) -> None:
     exists = conn.scalar(text("select 1 from pg_database where datname = :d"), {"d": database})
     if not exists:
-        conn.execute(text(f'create database "{database}"'))
+        try:
+            conn.execute(text(f'create database "{database}"'))
+        except sqlalchemy.exc.DBAPIError:  # another process created it just now
+            again = conn.scalar(
+                text("select 1 from pg_database where datname = :d"), {"d": database}
+            )
+            if not again:
+                raise
+
+
+def drop_postgresql_database(url: str) -> None:
+    """Drop a database a test created on the server (ending its sessions first)."""
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(
+                text("select pg_terminate_backend(pid) from pg_stat_activity where datname = :d"),
+                {"d": target.database},
+            )
+            conn.execute(text(f'drop database if exists "{target.database}"'))
+    finally:
+        admin.dispose()
 
 
 def _reset_postgresql(url: str) -> None:

@@ -21,6 +21,15 @@ def files(folder: Path, ignore: tuple[str, ...] = ()) -> dict[str, bytes]:
     }
 
 
+def eval_files(folder: Path) -> list[str]:
+    """Anything of the evals (cases, graders, solutions) below an installed folder: none ships."""
+    return sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if "evals" in p.relative_to(folder).parts or p.name in ("evals.json", "RESULTS.md")
+    )
+
+
 def dangling_links(folder: Path) -> list[str]:
     """Relative links of the folder's markdown that are missing or lead out of the folder."""
     folder = folder.resolve()

@@ -26,7 +26,7 @@ SUMMARY = re.compile(r"^\d+ passed, \d+ failed, \d+ skipped in \d+\.\ds$")
 
 def load_render_alembic():
     spec = importlib.util.spec_from_file_location(
-        "render_alembic", ROOT / "scripts" / "render_alembic.py"
+        "render_alembic", ROOT / "skills" / "alembic-migrations" / "scripts" / "render_alembic.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -38,7 +38,11 @@ def installed(tmp_path_factory) -> Path:
     """The script where the installer puts it: <skill>/scripts/check_migrations.py."""
     scripts = tmp_path_factory.mktemp("skills") / "alembic-migrations" / "scripts"
     scripts.mkdir(parents=True)
-    return Path(shutil.copy(ROOT / "scripts" / "check_migrations.py", scripts))
+    return Path(
+        shutil.copy(
+            ROOT / "skills" / "alembic-migrations" / "scripts" / "check_migrations.py", scripts
+        )
+    )
 
 
 def make_project(tmp_path: Path, overlay: str | None = None) -> Path:

@@ -10,17 +10,19 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from test_graders import case_database
+import pytest
+from test_graders import case_database, drop_postgresql_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "eval.py"
 # Braces are doubled: the runner fills {arm} and {case} with str.format.
 STUB = (
     "if [ {arm} = with_skill ]; then kind=correct; else kind=wrong; fi; "
-    'cp -R GRADERS/{case}/$kind/. . && echo \'{{"usage": {{"input_tokens": 7}}}}\''
-).replace("GRADERS", str(ROOT / "graders"))
+    'cp -R EVALS/*/{case}/$kind/. . && echo \'{{"usage": {{"input_tokens": 7}}}}\''
+).replace("EVALS", str(ROOT / "evals"))
 
 
 def eval_py(*args: str | Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -30,8 +32,15 @@ def eval_py(*args: str | Path, env: dict[str, str]) -> subprocess.CompletedProce
     )  # fmt: skip
 
 
-def test_a_stub_agent_run_is_graded_and_laid_out_as_the_guide_says(tmp_path):
-    env = {**os.environ, "TEST_POSTGRES_URL": case_database("runner", "stub")}
+@pytest.fixture
+def runner_database() -> Iterator[str]:
+    url = case_database("runner", "stub")
+    yield url
+    drop_postgresql_database(url)
+
+
+def test_a_stub_agent_run_is_graded_and_laid_out_as_the_guide_says(tmp_path, runner_database):
+    env = {**os.environ, "TEST_POSTGRES_URL": runner_database}
     env.pop("PYTEST_XDIST_WORKER", None)
     out = tmp_path / "ws"
     result = eval_py("run", "--case", "n-plus-one", "--agent-cmd", STUB, "--out", out, env=env)

@@ -1,8 +1,8 @@
 """Every eval case's grader passes its correct solution and fails its plausible wrong one.
 
-Graders (``graders/<case>/``) run as the eval runner runs them: pytest in a subprocess with
-``--solution``, on SQLite and PostgreSQL. Each grader run gets a PostgreSQL database of its own,
-so two run at once.
+Graders (``evals/<skill>/<case>/``) run as the eval runner runs them: pytest in a subprocess
+with ``--solution``, on SQLite and PostgreSQL. Each grader run gets a PostgreSQL database of its
+own, so two run at once, and drops it when done.
 """
 
 from __future__ import annotations
@@ -15,13 +15,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import SERVER_URLS, _create_postgresql_database, _server_error
+from conftest import (
+    SERVER_URLS,
+    _create_postgresql_database,
+    _server_error,
+    drop_postgresql_database,
+)
 from sqlalchemy import create_engine, make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {
     entry["name"]: json.loads(path.read_text())["skill_name"]
-    for path in sorted(ROOT.glob("skills/*/evals/evals.json"))
+    for path in sorted(ROOT.glob("evals/*/evals.json"))
     for entry in json.loads(path.read_text())["evals"]
 }
 SKILLS = sorted(p.parent.name for p in ROOT.glob("skills/*/SKILL.md"))
@@ -33,17 +38,22 @@ def test_every_skill_has_three_to_six_cases():
 
 
 def test_cases_and_graders_match_one_to_one():
-    graders = sorted(p.parent.name for p in ROOT.glob("graders/*/test_*.py"))
+    graders = sorted(p.parent.name for p in ROOT.glob("evals/*/*/test_*.py"))
     assert graders == sorted(CASES)
-    for name in CASES:
-        assert (ROOT / "graders" / name / "correct").is_dir(), name
-        assert (ROOT / "graders" / name / "wrong").is_dir(), name
+    for name, skill in CASES.items():
+        assert (ROOT / "evals" / skill / name / "correct").is_dir(), name
+        assert (ROOT / "evals" / skill / name / "wrong").is_dir(), name
+
+
+def test_no_skill_folder_holds_evals():
+    assert not [p for p in ROOT.glob("skills/**/*") if "evals" in p.name], "evals live in evals/"
 
 
 def test_case_format(tmp_path):
-    for path in sorted(ROOT.glob("skills/*/evals/evals.json")):
+    for path in sorted(ROOT.glob("evals/*/evals.json")):
         data = json.loads(path.read_text())
-        assert data["skill_name"] == path.parent.parent.name
+        assert data["skill_name"] == path.parent.name
+        assert (ROOT / "skills" / path.parent.name / "SKILL.md").is_file(), path
         ids = [entry["id"] for entry in data["evals"]]
         assert len(set(ids)) == len(ids), path
         for entry in data["evals"]:
@@ -67,13 +77,19 @@ def case_database(name: str, kind: str) -> str:
 def grade(name: str, kind: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env.pop("PYTEST_XDIST_WORKER", None)  # the grader's database is set here, not per worker
+    database = None
     if _server_error("postgresql") is None:
-        env["TEST_POSTGRES_URL"] = case_database(name, kind)
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"graders/{name}",
-         f"--solution=graders/{name}/{kind}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        database = env["TEST_POSTGRES_URL"] = case_database(name, kind)
+    case = f"evals/{CASES[name]}/{name}"
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", case,
+             f"--solution={case}/{kind}"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    finally:
+        if database:
+            drop_postgresql_database(database)
 
 
 @pytest.fixture(scope="module")

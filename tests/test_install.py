@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from npm_tools import IN_CI, copy_checkout, run_tool
+from skill_folders import eval_files
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "install.sh"
@@ -143,6 +144,7 @@ def test_every_skill_of_the_checkout_is_installed_as_its_folder(checkout, checko
         installed = files(checkout_install / skill)
         installed.pop(".install-manifest")
         assert installed == files(checkout / "skills" / skill), skill
+        assert eval_files(checkout_install / skill) == [], skill
 
 
 @pytest.mark.parametrize("skill", SKILLS)

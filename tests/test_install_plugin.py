@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from npm_tools import copy_checkout, run_tool
-from skill_folders import dangling_links, files
+from skill_folders import dangling_links, eval_files, files
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = json.loads((ROOT / ".claude-plugin/plugin.json").read_text())
@@ -57,6 +57,7 @@ def test_marketplace_add_install_and_details_list_every_skill(tmp_path, figures)
     for skill in SKILLS:
         assert files(installed / skill) == files(checkout / "skills" / skill), skill
         assert dangling_links(installed / skill) == [], skill
+        assert eval_files(installed / skill) == [], skill
 
     details = claude("plugin", "details", plugin_id, home=home)
     assert details.startswith(f"{PLUGIN['name']} {PLUGIN['version']}")

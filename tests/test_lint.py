@@ -3,7 +3,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = ["examples", "scripts", "tests"]
+# The skills' tools, not their pages (ruff would also format the pages' Python blocks).
+CODE = ["examples", "scripts", "tests", *sorted(str(p) for p in ROOT.glob("skills/*/scripts"))]
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess:

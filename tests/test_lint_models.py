@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "lint_models.py"
+SCRIPT = ROOT / "skills" / "python-database-patterns" / "scripts" / "lint_models.py"
 FIXTURES = ROOT / "tests" / "fixtures" / "lint"
 FK_FINDING = re.compile(r"FK001 foreign key (\w+)\(([\w, ]+)\)")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "render_alembic.py"
+SCRIPT = ROOT / "skills" / "alembic-migrations" / "scripts" / "render_alembic.py"
 
 
 def render(*args: str) -> subprocess.CompletedProcess:

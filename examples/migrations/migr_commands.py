@@ -21,7 +21,9 @@ from sqlalchemy import Engine, create_engine, text
 # endregion
 
 HERE = Path(__file__).resolve().parent
-RENDER_SCRIPT = HERE.parent.parent / "scripts" / "render_alembic.py"
+RENDER_SCRIPT = (
+    HERE.parent.parent / "skills" / "alembic-migrations" / "scripts" / "render_alembic.py"
+)
 
 
 def new_project(

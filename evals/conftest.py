@@ -1,6 +1,6 @@
 """Grader harness: a case's test module grades the code an agent wrote, on real databases.
 
-    pytest graders/<case> --solution DIR
+    pytest evals/<skill>/<case> --solution DIR
 
 DIR holds the files the case's prompt asked for; the ``solution`` fixture imports them by module
 name, afresh for each test. The ``db`` fixture is the test suite's own (tests/conftest.py):

@@ -18,7 +18,7 @@ from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 _spec = importlib.util.spec_from_file_location(
-    "render_alembic", ROOT / "scripts" / "render_alembic.py"
+    "render_alembic", ROOT / "skills" / "alembic-migrations" / "scripts" / "render_alembic.py"
 )
 assert _spec and _spec.loader
 render_alembic = importlib.util.module_from_spec(_spec)
