@@ -11,10 +11,11 @@ Two steps, one command:
    and this script puts the region between them, fenced, with the language taken from the file
    extension. A region is marked in the source file with ``# region: NAME`` and ``# endregion``
    lines (left out of the output); without ``#NAME`` the whole file is used. A Python block
-   starts with the imports it needs, taken from the example file's own imports, so a page
-   copied block by block is complete (``from __future__ import annotations`` heads the page's
-   first Python block when a region relies on it). Sources rendered in place: README.md,
-   references/, skills/*/SKILL.md.
+   starts with every import it uses, taken from the example file's own imports: a block read
+   alone may rely on what other blocks of the page *define* (models, helpers), never on what
+   they *import* (``from __future__ import annotations`` heads the page's first Python block
+   when a region relies on it). Sources rendered in place: README.md, references/,
+   skills/*/SKILL.md.
 
 2. **Skill folders.** Each ``skills/<name>/`` gets every shared page its SKILL.md links to,
    followed through the linked markdown: a link ``references/x.md`` in SKILL.md is the
@@ -180,6 +181,35 @@ def undefined_names(code: str, from_line: int = 1) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def defined_names(code: str) -> list[str]:
+    """Names a block binds at module level other than by an import (classes, functions, values)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+            continue
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                break  # names inside a nested scope are not the module's
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                names.append(sub.id)
+    return list(dict.fromkeys(names))
+
+
+def block_context(other_blocks: list[str], future: bool) -> str:
+    """What a block may rely on when read alone: the future import heading the page and the
+    names the page's other blocks define (stubbed; models refer to each other), never their
+    imports."""
+    defined = dict.fromkeys(name for code in other_blocks for name in defined_names(code))
+    return (FUTURE + "\n" if future else "") + "".join(f"{name} = ...\n" for name in defined)
+
+
 def merge_imports(lines: list[str]) -> list[str]:
     """``from m import a`` + ``from m import b`` -> ``from m import a, b``, in first-seen order."""
     merged: dict[str, list[str]] = {}
@@ -208,13 +238,13 @@ def render_text(markdown: str, root: Path = ROOT) -> str:
     page_needs_future = any(imports_of[s][1] and has_annotations(c) for _, s, c in python)
 
     filled: dict[int, str] = {}
-    page_code = FUTURE + "\n" if page_needs_future else ""
+    codes = [code for _, _, code in python]
     first = True
-    for match, source, code in python:
+    for i, (match, source, code) in enumerate(python):
         bound = imports_of[source][0]
+        context = block_context(codes[:i] + codes[i + 1 :], page_needs_future)
         try:
-            start = page_code.count("\n") + 1
-            missing = undefined_names(page_code + code, from_line=start)
+            missing = undefined_names(context + code, from_line=context.count("\n") + 1)
         except SyntaxError:
             missing = []
         order = list(bound)
@@ -224,7 +254,6 @@ def render_text(markdown: str, root: Path = ROOT) -> str:
         first = False
         text = lead + "\n".join(header) + ("\n\n" if header else "") + code
         filled[match.start()] = text
-        page_code += "".join(line + "\n" for line in header) + code
 
     def fill(match: re.Match[str]) -> str:
         source = root / match["path"]

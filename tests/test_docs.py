@@ -82,6 +82,30 @@ def test_a_page_copied_block_by_block_defines_every_name_it_uses(path):
     assert sorted(undefined) == [], "show these in an earlier block of the page, or import them"
 
 
+@pytest.mark.parametrize("path", SOURCES, ids=rel)
+def test_each_block_read_alone_imports_what_it_uses(path):
+    """An agent often reads one section: a block may use what the page's other blocks define
+    (models, helpers), never what only another block imports; annotations count."""
+    blocks = python_blocks(path.read_text(encoding="utf-8"))
+    future = any(render_docs.FUTURE in block for block in blocks)
+    problems = []
+    for i, block in enumerate(blocks):
+        context = render_docs.block_context(blocks[:i] + blocks[i + 1 :], future)
+        start = context.count("\n") + 1
+        missing = set(render_docs.undefined_names(context + block, from_line=start)) - PLACEHOLDERS
+        if missing:
+            problems.append(f"block {i + 1} ({block.splitlines()[0][:60]}): {sorted(missing)}")
+    assert problems == []
+
+
+def test_the_block_check_catches_a_name_only_another_block_imports():
+    blocks = ["from typing import Any\n\n\nclass Row:\n    pass\n", "def f() -> list[Any]: ...\n"]
+    context = render_docs.block_context(blocks[:1], future=True)
+    found = render_docs.undefined_names(context + blocks[1], from_line=context.count("\n") + 1)
+    assert found == ["Any"]
+    assert render_docs.defined_names(blocks[0]) == ["Row"]
+
+
 def test_the_page_check_catches_a_missing_import_and_a_missing_future_import():
     """The check above has teeth: pyflakes flags a name no block defines, and a forward
     reference in an annotation without ``from __future__ import annotations``."""
@@ -158,3 +182,12 @@ def test_long_references_have_a_table_of_contents(path):
     text = path.read_text(encoding="utf-8")
     if len(text.splitlines()) > 100:
         assert re.search(r"^## (Contents|Table of contents)", text, re.MULTILINE | re.IGNORECASE)
+
+
+PAGE_BUDGET = 8_000  # tokens an agent pays to open one reference page
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("references/**/*.md")), ids=rel)
+def test_no_reference_page_costs_more_than_the_page_budget(path):
+    """Estimated at 4 characters a token (close to Claude's tokenizer on English and code)."""
+    assert len(path.read_text(encoding="utf-8")) / 4 <= PAGE_BUDGET, "split it by topic"
