@@ -8,6 +8,8 @@ Imported by check_migrations.py from its own folder. Which revisions it lints:
   (shallow clone), it lints every revision and says why on its first line;
 - `--since REV`: the revisions that come after REV; `--all`: every revision.
 
+In CI, fetch the default branch (actions/checkout: fetch-depth: 0) or pass --since.
+
 Each revision's SQL is what `alembic upgrade PARENT:REV --sql` prints. A revision that cannot be
 rendered that way (a data migration reading rows through op.get_bind()) gets a NOTE line and
 is not linted; the others still are. Each finding is one line through the report,
@@ -29,7 +31,7 @@ import tempfile
 import traceback
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 REFERENCE = "references/migrations.md"
@@ -174,6 +176,13 @@ CONSTRAINTS: dict[str, Rule] = {
         "add it while the table is small, or in a maintenance window",
     ),
 }
+ANY_CONSTRAINT = Rule(
+    ERROR,
+    "a new constraint scans or indexes the table while it blocks writes",
+    "CHECK / FOREIGN KEY: NOT VALID, then VALIDATE CONSTRAINT later; UNIQUE / PRIMARY KEY: a "
+    "unique index built CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX",
+)
+NO_EXISTING_TYPE = "(give alter_column existing_type= and a widening that needs no rewrite passes)"
 LOCK_TIMEOUT = Rule(
     WARNING,
     "with no lock_timeout, a lock request queued behind a long transaction blocks every later "
@@ -399,16 +408,15 @@ def render(config, script, rev, project: Path) -> Rendered:
         ):
             script.run_env()
     except Exception as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
         real = os.path.realpath(rev.path)
-        lines = [
-            frame.lineno
-            for frame in traceback.extract_tb(exc.__traceback__)
-            if os.path.realpath(frame.filename) == real
+        own = [frame for frame in frames if os.path.realpath(frame.filename) == real]
+        inside = [
+            frame for frame in frames if Path(frame.filename).resolve().is_relative_to(project)
         ]
-        where = f"{relative(rev.path, project)}:{lines[-1]}" if lines else None
-        raise RenderFailed(
-            f"{where or relative(rev.path, project)} raised {first_line(exc)}", bool(lines)
-        ) from None
+        deepest = (own or inside or [None])[-1]  # the revision's line, else env.py's, ...
+        where = f"{relative(deepest.filename, project)}:{deepest.lineno}" if deepest else "alembic"
+        raise RenderFailed(f"{where} raised {first_line(exc)}", bool(own)) from None
     finally:
         config.output_buffer = None
     return Rendered(rev, relative(rev.path, project), recorder.statements)
@@ -583,16 +591,19 @@ class Lint:
         constraint = [rule for rule in CONSTRAINT_RULES if rule in rules]
         if constraint:
             kind = constraint_kind(statement.text)
-            if kind in CONSTRAINTS:
-                found.append((constraint[0], CONSTRAINTS[kind]))
+            found.append((constraint[0], CONSTRAINTS.get(kind or "", ANY_CONSTRAINT)))
         for rule in sorted(rules):
-            if rule not in RULES:
+            advice = RULES.get(rule)
+            if advice is None:
                 continue
-            if rule == "changing-column-type" and widening(statement):
-                continue
+            if rule == "changing-column-type":
+                if widening(statement):
+                    continue
+                if getattr(statement.construct, "existing_type", True) is None:
+                    advice = replace(advice, safe=f"{advice.safe} {NO_EXISTING_TYPE}")
             if rule == "adding-not-nullable-field" and self.not_null_proven(rendered, statement):
                 continue
-            found.append((rule, RULES[rule]))
+            found.append((rule, advice))
         return found
 
 
@@ -624,8 +635,9 @@ def lint(
                 return
             state.rendered[rev.revision] = None
             notes[rev.revision] = (
-                f"revision {rev.revision} not linted: {exc} in --sql mode (a data migration "
-                "reading rows; `if op.get_context().as_sql:` can give --sql one statement)"
+                f"revision {rev.revision} not linted: {exc} in --sql mode, which has no "
+                "database to read rows from (`if op.get_context().as_sql:` can emit one "
+                "statement there instead)"
             )
     folder = Path(tempfile.mkdtemp(prefix="check_migrations_sql_"))
     try:
@@ -683,7 +695,8 @@ def report(state: Lint, chosen: list, why: str, notes: dict, by_file: dict, foun
                 lines.append(finding(rule, where, one_line_sql(statement.text), advice))
     if locking and not sets_lock_timeout(state.script):
         env_py = Path(state.script.dir) / "env.py"
-        subject = f"{plural(len(locking), 'revision')} lock tables in use ({locking[0]}"
+        verb = "lock" if len(locking) != 1 else "locks"
+        subject = f"{plural(len(locking), 'revision')} {verb} tables in use ({locking[0]}"
         subject += f" and {len(locking) - 1} more)" if len(locking) > 1 else ")"
         where = env_file(env_py, state.project)
         lines.append(finding("require-lock-timeout", where, subject, LOCK_TIMEOUT))
