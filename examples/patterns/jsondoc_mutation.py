@@ -9,10 +9,10 @@ Run: python examples/patterns/jsondoc_mutation.py [DATABASE_URL]
 
 from __future__ import annotations
 
+import copy
 import sys
 
 # region: imports
-import copy
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Engine, create_engine
