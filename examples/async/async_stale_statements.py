@@ -33,8 +33,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # endregion
 
-T = TypeVar("T")
-
 
 class Base(DeclarativeBase):
     pass
@@ -58,6 +56,9 @@ async def change_value_type(migrator: AsyncEngine, sql_type: str) -> None:
 
 
 # region: retry
+T = TypeVar("T")
+
+
 def is_stale_statement(error: NotSupportedError) -> bool:
     # asyncpg's InvalidCachedStatementError, wrapped by SQLAlchemy; the dialect has already
     # cleared its statement caches when this reaches you.
