@@ -45,7 +45,9 @@ def test_with_blocks_and_calls_in_skill_prose_run(path):
     scope = names_the_page_may_use()
     for span, tree in runnable_spans(path):
         used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        bound = {
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
         unknown = used - bound - set(scope) - set(dir(builtins))
         if isinstance(tree.body[0], ast.With):
             # A `with` line is the pattern the reader copies: every name in it must be known.
