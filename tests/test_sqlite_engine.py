@@ -61,13 +61,17 @@ def test_pragmas_reach_aiosqlite_connections_through_sync_engine(db, sqlite, beg
         sqlite.set_sqlite_pragmas(engine.sync_engine, busy_timeout_ms=7000)
         if begin_recipe:
             sqlite.send_begin_from_sqlalchemy(engine.sync_engine)
+        sent = begins_sent(engine.sync_engine)
         try:
             async with engine.connect() as conn:
-                return [await conn.scalar(text(f"PRAGMA {name}")) for name in PRAGMAS]
+                return [await conn.scalar(text(f"PRAGMA {name}")) for name in PRAGMAS], sent
         finally:
             await engine.dispose()
 
-    assert asyncio.run(pragmas()) == [1, "wal", 7000]
+    values, sent = asyncio.run(pragmas())
+    assert values == [1, "wal", 7000]
+    if begin_recipe:  # the SELECT ran inside SQLAlchemy's BEGIN
+        assert sent == ["BEGIN DEFERRED"]
 
 
 def begins_sent(engine) -> list[str]:

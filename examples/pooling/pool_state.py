@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 # region: imports
-from sqlalchemy import Engine, String, create_engine, event, select, text
+from sqlalchemy import Engine, String, create_engine, event, insert, select, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
@@ -23,6 +23,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
 # endregion
 
 
+# region: models
 class Base(DeclarativeBase):
     pass
 
@@ -32,6 +33,9 @@ class Item(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
+
+
+# endregion
 
 
 # region: leak
@@ -107,7 +111,7 @@ def create_tenants(engine: Engine, items: dict[str, str]) -> None:
             conn.execute(text(f'create schema if not exists "{schema}"'))
             tenant = conn.execution_options(schema_translate_map={None: schema})
             Base.metadata.create_all(tenant)
-            tenant.execute(Item.__table__.insert(), {"name": name})
+            tenant.execute(insert(Item), {"name": name})
 
 
 def drop_tenants(engine: Engine, schemas: list[str]) -> None:

@@ -46,11 +46,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 # endregion
 
 
+# region: models
 class Base(DeclarativeBase):
     pass
 
 
-# region: models
 class PlainEvent(Base):
     __tablename__ = "plain_event"
 

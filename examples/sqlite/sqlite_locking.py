@@ -28,9 +28,8 @@ from sqlite_engine import send_begin_from_sqlalchemy, set_sqlite_pragmas
 
 # endregion
 
-R = TypeVar("R")
 
-
+# region: read-then-write
 class Base(DeclarativeBase):
     pass
 
@@ -43,14 +42,13 @@ class Counter(Base):
 
 
 def no_pause() -> None:
-    pass
+    pass  # the tests pause here until the other process has read too
 
 
-# region: read-then-write
 def add_one(SessionLocal: sessionmaker[Session], pause: Callable[[], None] = no_pause) -> None:
     with SessionLocal.begin() as session:
         counter = session.get_one(Counter, 1)  # read ...
-        pause()  # the other process reads now too
+        pause()
         counter.value = counter.value + 1  # ... then write what we computed
 
 
@@ -69,6 +67,9 @@ def writer_sessions(engine: Engine) -> sessionmaker[Session]:
 
 
 # region: retry
+R = TypeVar("R")
+
+
 def retry_when_locked(transaction: Callable[[], R], attempts: int = 5) -> R:
     """Run a whole transaction again when SQLite answers "database is locked"."""
     for attempt in range(1, attempts + 1):
