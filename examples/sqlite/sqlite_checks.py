@@ -38,7 +38,6 @@ class Note(Base):
     pages: Mapped[int]
 
 
-# region: accepts
 def accepts(engine: Engine, **values: object) -> bool:
     """Does the database take this note? (It always goes into folder 1, which exists.)"""
     row = {"folder_id": 1, "title": "ok", "pages": 1, **values}
@@ -48,9 +47,6 @@ def accepts(engine: Engine, **values: object) -> bool:
     except (exc.IntegrityError, exc.DataError, exc.StatementError):
         return False
     return True
-
-
-# endregion
 
 
 def what_the_database_accepts(engine: Engine) -> dict[str, bool]:
