@@ -4,15 +4,22 @@ import asyncio
 import gc
 
 import pytest
-from sqlalchemy import ForeignKey, create_engine, exc, select
+from sqlalchemy import ForeignKey, create_engine, exc, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
 
+def relations_engine(db, example, foreign_keys: bool = True):
+    engine = create_engine(db.url)
+    if db.name == "sqlite" and foreign_keys:
+        example("sqlite_engine").set_sqlite_pragmas(engine)  # ON DELETE CASCADE needs it
+    example("mdl_relations").Base.metadata.create_all(engine)
+    return engine
+
+
 @pytest.fixture
 def engine(db, example):
-    engine = create_engine(db.url)
-    example("mdl_relations").Base.metadata.create_all(engine)
+    engine = relations_engine(db, example)
     yield engine
     engine.dispose()
 
@@ -34,6 +41,38 @@ def test_write_only_adds_selects_and_counts_without_loading(engine, example):
         assert len(statements) == 3  # refresh of expired general, count, latest
         with pytest.raises(TypeError, match="WriteOnly collections don't support iteration"):
             list(general.messages)
+
+
+def channel_deleted(engine, mod) -> tuple[int, bool]:
+    """Delete a channel with two messages: (messages left, was a dangling channel_id accepted?)"""
+    with Session(engine) as session:
+        general = mod.Channel(name="general")
+        session.add(general)
+        session.flush()
+        mod.post(session, general, "one", "two")
+        session.commit()
+        mod.delete_channel(session, general)
+        session.commit()
+        left = session.scalar(select(func.count(mod.Message.id)))
+        session.add(mod.Message(channel_id=999, body="orphan"))
+        try:
+            session.commit()
+        except exc.IntegrityError:
+            return left, False
+        return left, True
+
+
+def test_deleting_a_channel_deletes_its_messages_in_the_database(engine, example):
+    # passive_deletes=True leaves the messages to ON DELETE CASCADE: on SQLite that needs
+    # PRAGMA foreign_keys=ON (the engine fixture sets it), on PostgreSQL nothing.
+    assert channel_deleted(engine, example("mdl_relations")) == (0, False)
+
+
+@pytest.mark.backends("sqlite")
+def test_without_foreign_keys_on_sqlite_keeps_the_messages_and_dangling_keys(db, example):
+    engine = relations_engine(db, example, foreign_keys=False)
+    assert channel_deleted(engine, example("mdl_relations")) == (2, True)
+    engine.dispose()
 
 
 def test_write_only_in_async(db, example):

@@ -150,3 +150,46 @@ def test_application_name_shows_in_pg_stat_activity_on_psycopg_and_asyncpg(db, s
     # psycopg's form is not an asyncpg argument:
     with pytest.raises(TypeError, match="unexpected keyword argument 'application_name'"):
         asyncio.run(on_asyncpg({"application_name": "billing"}))
+
+
+@pytest.mark.backends("postgresql")
+def test_lifo_spares_outlive_pool_recycle_until_the_server_closes_them(db, settings):
+    """pool_recycle is checked at checkout only, and LIFO never checks the spares out."""
+
+    def lifo_engine(app_name, **connect_args):
+        return create_engine(
+            db.url,
+            **{**settings.POOL_SETTINGS, "pool_size": 3, "pool_recycle": 1},
+            connect_args={"application_name": app_name, **connect_args},
+        )
+
+    recycle_only = lifo_engine("lifo-recycle")
+    server_timeout = lifo_engine("lifo-idle-timeout", options="-c idle_session_timeout=1000")
+    burst = {}
+    for engine in (recycle_only, server_timeout):
+        held = [engine.connect() for _ in range(3)]  # a burst opens three connections
+        burst[engine] = {conn.connection.dbapi_connection.info.backend_pid for conn in held}
+        for conn in held:
+            conn.close()
+    time.sleep(1.5)  # all three are now older than pool_recycle and idle past the timeout
+    errors = 0
+    for engine in (recycle_only, server_timeout):
+        for _ in range(6):
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("select 1"))
+            except exc.DBAPIError:
+                errors += 1
+    with recycle_only.connect() as conn:
+        alive = set(
+            conn.scalars(
+                text("select pid from pg_stat_activity where application_name like 'lifo-%'")
+            )
+        )
+    # recycle: only the connection LIFO handed out was replaced; both spares stay open.
+    assert len(burst[recycle_only] & alive) == 2
+    # idle_session_timeout: the server closed all three; pre-ping replaced the one in use.
+    assert burst[server_timeout] & alive == set()
+    assert errors == 0
+    recycle_only.dispose()
+    server_timeout.dispose()

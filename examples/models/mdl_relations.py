@@ -27,6 +27,7 @@ from sqlalchemy.orm import (
     with_polymorphic,
 )
 from sqlalchemy.orm.unitofwork import UOWTransaction
+from sqlite_engine import set_sqlite_pragmas
 
 # endregion
 
@@ -75,6 +76,13 @@ def latest(session: Session, channel: Channel, n: int) -> list[str]:
 def message_count(session: Session, channel: Channel) -> int:
     stmt = select(func.count()).select_from(channel.messages.select().subquery())
     return session.scalar(stmt) or 0
+
+
+def delete_channel(session: Session, channel: Channel) -> None:
+    # passive_deletes=True: one DELETE for the channel, none loaded; the database's
+    # ON DELETE CASCADE removes the messages (SQLite: only with PRAGMA foreign_keys=ON).
+    session.delete(channel)
+    session.flush()
 
 
 # endregion
@@ -192,6 +200,8 @@ def _stamp_and_validate(session: Session, context: UOWTransaction, instances: An
 
 def main(url: str = "sqlite://") -> dict[str, object]:
     engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        set_sqlite_pragmas(engine)  # foreign keys on: ON DELETE CASCADE works
     Base.metadata.create_all(engine)
     with AuditedSession(bind=engine, info={"user": "alice"}) as session:
         general = Channel(name="general")
@@ -205,6 +215,9 @@ def main(url: str = "sqlite://") -> dict[str, object]:
             "kinds": vehicle_kinds(session),
             "skills": skills_joined(session),
         }
+        delete_channel(session, general)
+        session.commit()
+        result["messages_left_after_delete"] = session.scalar(select(func.count(Message.id)))
     print(result)
     engine.dispose()
     return result

@@ -20,9 +20,9 @@ POOL_SETTINGS = {
     "pool_size": 5,  # connections kept open between requests (QueuePool default: 5)
     "max_overflow": 10,  # extra connections under load, closed when returned (default: 10)
     "pool_timeout": 30,  # seconds a checkout waits when all are in use, then TimeoutError
-    "pool_recycle": 1800,  # replace connections older than 30 min, before the server drops them
+    "pool_recycle": 1800,  # at checkout, replace a connection older than 30 min
     "pool_pre_ping": True,  # test each connection at checkout; reconnect if it died
-    "pool_use_lifo": True,  # reuse the newest idle connection, so spare ones can age out
+    "pool_use_lifo": True,  # reuse the newest idle connection; spares stay idle
 }
 
 

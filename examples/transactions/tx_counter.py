@@ -1,7 +1,8 @@
 """Lost updates: N threads increment one counter; read-modify-write loses some, two fixes don't.
 
 PostgreSQL only: the point is concurrent writers in separate transactions. SQLite lets one
-writer in at a time (the others fail with "database is locked") and has no FOR UPDATE.
+writer in at a time and has no FOR UPDATE; its read-then-write race, and BEGIN IMMEDIATE, are
+in examples/sqlite/sqlite_locking.py.
 
 Backends: postgresql
 Run: python examples/transactions/tx_counter.py [DATABASE_URL]

@@ -3,7 +3,8 @@
 Python's sqlite3 driver (pysqlite) in its default "legacy transaction control" mode does not
 emit BEGIN before SELECT or SAVEPOINT. A SAVEPOINT that comes first then opens a transaction
 of its own, its RELEASE commits it, and a later ROLLBACK cannot undo that work. The recipe from
-the SQLAlchemy SQLite dialect docs hands BEGIN to SQLAlchemy so savepoints nest properly.
+the SQLAlchemy SQLite dialect docs (examples/sqlite/sqlite_engine.py) hands BEGIN to SQLAlchemy
+so savepoints nest properly.
 
 Backends: sqlite, postgresql
 Run: python examples/transactions/tx_savepoints.py [DATABASE_URL]
@@ -12,34 +13,22 @@ Run: python examples/transactions/tx_savepoints.py [DATABASE_URL]
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 # region: imports
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlite_engine import send_begin_from_sqlalchemy
 from tx_models import Account, Base
 
 # endregion
 
 
-# region: sqlite-recipe
 def make_engine(url: str) -> Engine:
     engine = create_engine(url)
-    if engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite":
-
-        @event.listens_for(engine, "connect")
-        def stop_driver_begin(dbapi_connection: Any, connection_record: Any) -> None:
-            dbapi_connection.isolation_level = None  # sqlite3 no longer emits BEGIN by itself
-
-        @event.listens_for(engine, "begin")
-        def emit_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")  # SQLAlchemy opens every transaction explicitly
-
+    if engine.dialect.name == "sqlite":
+        send_begin_from_sqlalchemy(engine)  # the recipe: SQLAlchemy, not sqlite3, sends BEGIN
     return engine
-
-
-# endregion
 
 
 # region: savepoint

@@ -1,7 +1,7 @@
 """SERIALIZABLE transfers under contention: conflicts abort with 40001, the retry re-runs them.
 
-PostgreSQL only: SQLite has no concurrent writers to conflict (one writer holds the file lock),
-so it never raises a serialization failure to retry.
+PostgreSQL only: SQLite runs one writer at a time; its conflicts come as "database is locked",
+not SQLSTATE 40001 (examples/sqlite/sqlite_locking.py shows them and the retry).
 
 Backends: postgresql
 Run: python examples/transactions/tx_transfers.py [DATABASE_URL]

@@ -1,17 +1,20 @@
-"""SQLite-specific pooling: pool classes per URL, WAL and busy_timeout for concurrent writers."""
+"""The SQLite engine set-up: pool classes per URL, PRAGMAs (foreign keys, WAL, busy_timeout) on
+every connection, sync and aiosqlite, and BEGIN sent by SQLAlchemy (DEFERRED or IMMEDIATE)."""
 
+import asyncio
 import threading
 import time
 
 import pytest
-from sqlalchemy import create_engine, exc, text
+from sqlalchemy import create_engine, event, exc, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 pytestmark = pytest.mark.backends("sqlite")
 
 
 @pytest.fixture
 def sqlite(example):
-    return example("pool_sqlite")
+    return example("sqlite_engine")
 
 
 def test_file_databases_get_queuepool_and_memory_ones_singletonthreadpool(db, sqlite):
@@ -20,12 +23,89 @@ def test_file_databases_get_queuepool_and_memory_ones_singletonthreadpool(db, sq
     assert sqlite.pool_class("sqlite:///:memory:") == "SingletonThreadPool"
 
 
+PRAGMAS = ("foreign_keys", "journal_mode", "busy_timeout")
+
+
 def test_pragmas_are_set_on_every_connection(db, sqlite):
-    engine = sqlite.sqlite_engine(db.url, busy_timeout_ms=7000)
+    engine = create_engine(db.url)
+    sqlite.set_sqlite_pragmas(engine, busy_timeout_ms=7000)
     with engine.connect() as first, engine.connect() as second:
         for conn in (first, second):
-            assert conn.scalar(text("PRAGMA journal_mode")) == "wal"
-            assert conn.scalar(text("PRAGMA busy_timeout")) == 7000
+            assert [conn.scalar(text(f"PRAGMA {name}")) for name in PRAGMAS] == [1, "wal", 7000]
+    engine.dispose()
+
+
+def test_without_the_hook_foreign_keys_are_off(db):
+    engine = create_engine(db.url)
+    with engine.connect() as conn:
+        assert conn.scalar(text("PRAGMA foreign_keys")) == 0
+    engine.dispose()
+
+
+def test_pragma_foreign_keys_inside_a_transaction_is_ignored(db):
+    # Why the hook runs in "connect": once BEGIN has been sent, the PRAGMA does nothing.
+    engine = create_engine(db.url)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        assert conn.scalar(text("PRAGMA foreign_keys")) == 0
+        conn.exec_driver_sql("COMMIT")
+        assert conn.scalar(text("PRAGMA foreign_keys")) == 0
+    engine.dispose()
+
+
+@pytest.mark.parametrize("begin_recipe", [False, True], ids=["driver-begin", "sqlalchemy-begin"])
+def test_pragmas_reach_aiosqlite_connections_through_sync_engine(db, sqlite, begin_recipe):
+    async def pragmas():
+        engine = create_async_engine(db.async_url)
+        sqlite.set_sqlite_pragmas(engine.sync_engine, busy_timeout_ms=7000)
+        if begin_recipe:
+            sqlite.send_begin_from_sqlalchemy(engine.sync_engine)
+        sent = begins_sent(engine.sync_engine)
+        try:
+            async with engine.connect() as conn:
+                return [await conn.scalar(text(f"PRAGMA {name}")) for name in PRAGMAS], sent
+        finally:
+            await engine.dispose()
+
+    values, sent = asyncio.run(pragmas())
+    assert values == [1, "wal", 7000]
+    if begin_recipe:  # the SELECT ran inside SQLAlchemy's BEGIN
+        assert sent == ["BEGIN DEFERRED"]
+
+
+def begins_sent(engine) -> list[str]:
+    sent = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("BEGIN"):
+            sent.append(statement)
+
+    return sent
+
+
+def test_sqlalchemy_sends_begin_deferred_and_immediate_on_request(db, sqlite):
+    engine = create_engine(db.url)
+    sqlite.send_begin_from_sqlalchemy(engine)
+    sent = begins_sent(engine)
+    with engine.connect() as conn:
+        conn.scalar(text("select 1"))  # a SELECT first: sqlite3 alone would send no BEGIN
+        assert conn.in_transaction()
+    with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
+        conn.scalar(text("select 1"))
+    assert sent == ["BEGIN DEFERRED", "BEGIN IMMEDIATE"]
+    engine.dispose()
+
+
+def test_begin_immediate_takes_the_write_lock_before_any_write(db, sqlite):
+    engine = create_engine(db.url, connect_args={"timeout": 0})
+    sqlite.send_begin_from_sqlalchemy(engine)
+    sqlite.create_table(engine)
+    with engine.execution_options(sqlite_begin="IMMEDIATE").connect() as first:
+        first.scalar(text("select count(*) from event"))  # only a read so far
+        with pytest.raises(exc.OperationalError, match="database is locked"):
+            sqlite.write_rows(engine, "second", 1)
     engine.dispose()
 
 
