@@ -44,6 +44,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # importing env.py, models and revisions must not add __pycache__
 
 PROG = "check_migrations"
+__version__ = "0.1.0"  # the bundle's, .claude-plugin/plugin.json (tests/test_plugin_manifest.py)
 SCRATCH_NAME = re.compile(r"test|scratch|tmp|temp|(?<![a-z])ci(?![a-z])", re.IGNORECASE)
 REFERENCE = "references/migrations.md"
 ASYNC_PG = {"postgresql+asyncpg", "postgresql+psycopg_async"}
@@ -460,6 +461,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("project_dir", nargs="?", default=".", type=Path, help="has alembic.ini")
     parser.add_argument("--url", help="PostgreSQL server URL (a scratch database on it)")
     parser.add_argument("--yes", action="store_true", help="accept a non-scratch database name")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
     def error(message: str) -> None:
         print(f"{PROG}: error: {message} (see --help)", file=sys.stderr)
