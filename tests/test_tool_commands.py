@@ -229,6 +229,27 @@ def test_package_requires_nothing_by_default(venv):
     assert "fastapi" in by_extra["examples"] and "fastapi" not in by_extra["test"]
 
 
+def test_readme_install_lines(venv):
+    """Each `pip install` line of README's "Use the tools" section installs the commands from
+    the repository's address (here the local copy; file://localhost: pip 23 rejects file:///)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Use the tools in pre-commit and CI\n")[1].split("\n#")[0]
+    lines = re.findall(r"^pip install .*$", section, re.MULTILINE)
+    assert lines == [
+        f'pip install "git+{REPO_URL}"',
+        f'pip install "python-database-patterns[migrations,postgresql] @ git+{REPO_URL}"',
+    ]
+    for line in lines:
+        venv.pip("uninstall", "-q", "-y", "python-database-patterns")
+        local = line.replace(REPO_URL, f"file://localhost{venv.checkout}")
+        run("bash", "-e", "-c", local, cwd=venv.path, env=venv.env)
+        direct = next(venv.site.glob("python_database_patterns-*.dist-info")) / "direct_url.json"
+        assert json.loads(direct.read_text())["url"] == f"file://localhost{venv.checkout}"
+        assert run("lint-models", "--version", cwd=venv.path, env=venv.env).stdout == (
+            f"lint_models.py {VERSION}\n"
+        )
+
+
 def test_scripts_import_their_siblings_by_bare_name(venv):
     """Installed and as a plain script in the skill folder, the same import resolves."""
     starter = (
