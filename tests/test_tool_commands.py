@@ -2,10 +2,11 @@
 virtualenv, the hooks of .pre-commit-hooks.yaml on a throwaway git project, and the GitHub
 Actions workflow of skills/alembic-migrations/assets/ci/ run step by step.
 
-One virtualenv serves the module. It has its own pip and sees the suite's packages (SQLAlchemy,
-Alembic, pytest-alembic, pre-commit, setuptools) through a .pth file, as a project's virtualenv
-holds the project's dependencies; the package under test is built from the copy offline
-(no index, no build isolation) and installed into the scratch virtualenv alone.
+One virtualenv serves the module. It sees the suite's packages (SQLAlchemy, Alembic,
+pytest-alembic, pre-commit, pip, setuptools) through a .pth file, as a project's virtualenv holds
+the project's dependencies, but not the suite's editable install of this package; the package
+under test is built from the copy offline (no index, no build isolation) and installed into the
+scratch virtualenv alone.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ class Venv:
         ) | {
             "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
             "VIRTUAL_ENV": str(path),
+            "PIP_CONFIG_FILE": os.devnull,  # this machine's pip settings play no part
             "PIP_NO_INDEX": "1",  # offline: every requirement is already there
             "PIP_NO_BUILD_ISOLATION": "0",  # (sic) "0" turns isolation off: build with setuptools
             "PIP_DISABLE_PIP_VERSION_CHECK": "1",
@@ -138,11 +140,15 @@ def venv(tmp_path_factory) -> Venv:
     base = tmp_path_factory.mktemp("commands")
     checkout = copy_as_clone(base / "checkout")
     path = base / "venv"
-    subprocess.run([sys.executable, "-m", "venv", path], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", path], check=True)
     made = Venv(path, checkout, base)
-    # Its bundled setuptools is older than the build needs (PEP 639 license); the suite's is not.
-    made.pip("uninstall", "-q", "-y", "setuptools")
     (made.site / "suite.pth").write_text(f"{suite_packages(base / 'suite-packages')}\n")
+    # pip and setuptools come from the suite's packages (ensurepip's setuptools would be too old
+    # for the build); bin/pip is the wrapper pip's own install writes.
+    (made.bin / "pip").write_text(
+        f"#!{made.python}\nimport sys\nfrom pip._internal.cli.main import main\nsys.exit(main())\n"
+    )
+    (made.bin / "pip").chmod(0o755)
     # squawk-cli is "installed" through the suite's packages; its binary sits in the suite's bin.
     (made.bin / "squawk").symlink_to(Path(sys.executable).parent / "squawk")
     made.pip("install", "-q", checkout)
