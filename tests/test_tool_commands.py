@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,22 @@ COMMANDS = {
 HOOKS = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
 # A module that imports its sibling by bare name, as check_migrations.py imports squawk_lint.py.
 PROBE = {
-    "probe_tool.py": "import sys\n\nimport probe_sibling\n\n\ndef main():\n"
-    "    print(probe_sibling.__file__)\n    return 0\n\n\n"
-    'if __name__ == "__main__":\n    sys.exit(main())\n',
+    "probe_tool.py": textwrap.dedent(
+        """\
+        import sys
+
+        import probe_sibling
+
+
+        def main():
+            print(probe_sibling.__file__)
+            return 0
+
+
+        if __name__ == "__main__":
+            sys.exit(main())
+        """
+    ),
     "probe_sibling.py": '"""Imported by probe_tool.py by bare name."""\n',
 }
 
@@ -55,19 +69,11 @@ def run(*args, cwd: Path, env: dict[str, str], check: bool = True) -> subprocess
 
 def git_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """No user or system git config (hooks, signing, templates); a fixed identity."""
-    identity = {"GIT_AUTHOR_NAME": "ci", "GIT_COMMITTER_NAME": "ci"}
-    identity |= {
-        "GIT_AUTHOR_EMAIL": "ci@example.invalid",
-        "GIT_COMMITTER_EMAIL": "ci@example.invalid",
-    }
-    return (
-        (base or dict(os.environ))
-        | identity
-        | {
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_CONFIG_NOSYSTEM": "1",
-        }
-    )
+    env = dict(os.environ if base is None else base)
+    env |= {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    for role in ("AUTHOR", "COMMITTER"):
+        env |= {f"GIT_{role}_NAME": "ci", f"GIT_{role}_EMAIL": "ci@example.invalid"}
+    return env
 
 
 def copy_as_clone(dest: Path) -> Path:
