@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 from sqlalchemy import ForeignKeyConstraint, String, create_engine, select
 from sqlalchemy.exc import InvalidRequestError
@@ -117,3 +119,23 @@ def test_selectinload_handles_a_composite_key(db, example):
         sizes = {(s.room, s.number): len(s.books) for s in shelves}
     engine.dispose()
     assert len(sql) == 2 and sizes == {(r, n): 2 for r in "ab" for n in range(3)}
+
+
+def test_count_statements_takes_an_async_engine(engine, db, example):
+    """Engine events live on AsyncEngine.sync_engine; the counter accepts either engine."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    eager = example("eager_loading")
+    with Session(engine) as session:
+        eager.make_authors(session, 7)
+
+    async def run() -> tuple[int, dict[str, int]]:
+        async_engine = create_async_engine(db.async_url)
+        try:
+            return await eager.post_counts_async(async_engine)
+        finally:
+            await async_engine.dispose()
+
+    count, posts = asyncio.run(run())
+    assert count == 2  # authors, then one IN query for all their posts
+    assert len(posts) == 7 and set(posts.values()) == {3}

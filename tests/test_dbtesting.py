@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, SERVER_URLS
-from sqlalchemy import create_engine, func, select
+from conftest import EXAMPLES, SERVER_URLS, drop_postgresql_database
+from sqlalchemy import create_engine, func, inspect, make_url, select, text
 from sqlalchemy.orm import Session
 
 SUITE = EXAMPLES / "testing" / "dbtest_suite.py"
@@ -114,7 +114,7 @@ def test_factory_sequences_and_overrides(engine, example):
     assert rows_in_database(engine, example) == 0
 
 
-def run_suite(urls: str, tmp_path) -> subprocess.CompletedProcess:
+def run_suite(urls: str, tmp_path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             sys.executable,
@@ -126,7 +126,7 @@ def run_suite(urls: str, tmp_path) -> subprocess.CompletedProcess:
             "-p",
             "no:cacheprovider",
         ]
-        + ["-v"],
+        + ["-v", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -158,3 +158,31 @@ def test_example_suite_runs_once_per_backend(db, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert passed_on("sqlite", result) == SUITE_TESTS
     assert passed_on("postgresql", result) == SUITE_TESTS
+
+
+@pytest.mark.backends("postgresql")
+def test_example_suite_under_xdist_gives_each_worker_its_own_database(db, tmp_path):
+    """pytest -n 2: each worker makes and uses <name>_gwN (a file per worker on SQLite), so no
+    worker's drop_all/create_all runs under another's tests; the given database stays unused."""
+    name = make_url(db.url).database
+    try:
+        result = run_suite(f"sqlite:///{tmp_path / 'suite.db'} {db.url}", tmp_path, "-n", "2")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert passed_on("sqlite", result) == SUITE_TESTS
+        assert passed_on("postgresql", result) == SUITE_TESTS
+        engine = create_engine(db.url)
+        try:
+            with engine.connect() as conn:
+                assert inspect(conn).get_table_names() == []  # nobody used the shared database
+                made = conn.scalars(
+                    text("select datname from pg_database where datname like :p"),
+                    {"p": f"{name}_gw%"},
+                ).all()
+        finally:
+            engine.dispose()
+        files = sorted(p.name for p in tmp_path.glob("suite*.db"))
+        assert made and set(made) <= {f"{name}_gw0", f"{name}_gw1"}
+        assert files and set(files) <= {"suite_gw0.db", "suite_gw1.db"}  # no shared suite.db
+    finally:
+        for worker in ("gw0", "gw1"):
+            drop_postgresql_database(make_url(db.url).set(database=f"{name}_{worker}"))

@@ -227,3 +227,31 @@ def test_async_app_under_testclient(async_app):
         assert client.get(f"/items/{created.json()['id']}").json() == created.json()
         assert client.get("/items/424242").status_code == 404
         assert async_app.state.engine.pool.checkedout() == 0
+
+
+def test_async_override_rolls_every_request_back(db, example):
+    """dependency_overrides with an AsyncSession on a rolled-back AsyncConnection, driven by
+    httpx.AsyncClient: requests see each other's commits, the database keeps none of them."""
+    overrides, fixtures = example("web_async_overrides"), example("dbtest_fixtures")
+
+    async def scenario():
+        engine = fixtures.make_test_async_engine(db.async_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(example("web_models").Base.metadata.create_all)
+            async with overrides.rolled_back_async_client(engine) as client:
+                created = [
+                    (await client.post("/items", json={"name": name, "price_cents": 1})).status_code
+                    for name in ("desk", "lamp")
+                ]
+                duplicate = await client.post(
+                    "/items", json=LAMP
+                )  # 409: rolled back to the savepoint
+                names = (await client.get("/items")).json()  # the session still works
+                outside = await overrides.count_items(engine)  # another connection
+            after = await overrides.count_items(engine)
+            return created, duplicate.status_code, names, outside, after
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(scenario()) == ([201, 201], 409, ["desk", "lamp"], 0, 0)

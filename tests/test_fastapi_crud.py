@@ -93,6 +93,21 @@ def test_override_rolls_every_request_back(engine, crud):
 
 def test_a_failed_request_does_not_break_the_next_one(client):
     assert client.post("/writers", json={"name": "ada"}).status_code == 201
-    with pytest.raises(Exception, match="UNIQUE|unique"):  # IntegrityError reaches the client
-        client.post("/writers", json={"name": "ada"})
+    assert client.post("/writers", json={"name": "ada"}).status_code == 409  # flush failed
     assert [w["name"] for w in client.get("/writers").json()] == ["ada"]
+
+
+def test_client_mistakes_are_4xx_not_500(client):
+    """A duplicate name (POST or PATCH) is 409 and a null for the NOT NULL name is 422: the
+    client's error, caught before the database raises IntegrityError (a 500)."""
+    ada = client.post("/writers", json={"name": "ada", "bio": "first"}).json()
+    assert client.post("/writers", json={"name": "bob"}).status_code == 201
+    url = f"/writers/{ada['id']}"
+    duplicate = client.post("/writers", json={"name": "ada"})
+    assert (duplicate.status_code, duplicate.json()) == (409, {"detail": "writer 'ada' exists"})
+    assert client.patch(url, json={"name": "bob"}).status_code == 409
+    null_name = client.patch(url, json={"name": None})
+    assert null_name.status_code == 422 and null_name.json()["detail"][0]["loc"][-1] == "name"
+    assert client.post("/writers", json={"name": None}).status_code == 422
+    assert client.patch(url, json={"bio": None}).status_code == 200  # bio may be null
+    assert client.get(url).json()["name"] == "ada"  # every failed request left it alone

@@ -92,6 +92,18 @@ def test_flag_modified_and_reassignment_always_save(engine, mutation, model_name
     assert mutation.reload(engine, model, row_id) == {"theme": "dark", "alerts": {"email": False}}
 
 
+@pytest.mark.parametrize("model_name", ["PlainSettings", "TrackedSettings"])
+def test_a_shallow_copy_loses_a_nested_edit_and_a_deep_copy_saves_it(engine, mutation, model_name):
+    """{**row.prefs} shares the inner dicts with the loaded value: editing one edits both, the
+    new value equals the old one, and no UPDATE is sent."""
+    model = getattr(mutation, model_name)
+    row_id = mutation.create(engine, model)
+    mutation.set_nested_by_shallow_copy(engine, model, row_id, False)
+    assert mutation.reload(engine, model, row_id)["alerts"] == {"email": True}  # lost
+    mutation.set_nested_by_deep_copy(engine, model, row_id, False)
+    assert mutation.reload(engine, model, row_id)["alerts"] == {"email": False}
+
+
 def test_as_mutable_on_a_shared_type_object_makes_every_such_column_mutable(engine):
     shared = JSON()
 
@@ -113,6 +125,31 @@ def test_as_mutable_on_a_shared_type_object_makes_every_such_column_mutable(engi
         session.add(MeantToBePlain(id=1, prefs={"theme": "light"}))
         session.commit()
         assert isinstance(session.get(MeantToBePlain, 1).prefs, MutableDict)
+
+
+def test_none_is_json_null_by_default_and_sql_null_with_none_as_null(engine, example):
+    nulls = example("jsondoc_nulls")
+    nulls.Base.metadata.create_all(engine)
+    reading = nulls.Reading
+    with Session(engine) as session:
+        nulls.seed(session)
+        # what the database holds, asked in SQL: (id, extra IS NULL, note IS NULL)
+        stored = session.execute(
+            text("select id, extra is null, note is null from reading order by id")
+        ).all()
+        assert [tuple(map(bool, row[1:])) for row in stored] == [
+            (False, True),  # None: JSON null by default, SQL NULL with none_as_null
+            (True, True),  # never set
+            (True, False),  # null() and JSON.NULL
+            (False, False),
+        ]
+        assert nulls.ids_where_sql_null(session, reading.extra) == [2, 3]
+        assert nulls.ids_where_json_null(session, reading.extra) == [1]
+        assert nulls.ids_where_sql_null(session, reading.note) == [1, 2]
+        assert nulls.ids_where_json_null(session, reading.note) == [3]
+        session.expunge_all()
+        loaded = session.scalars(select(reading).where(reading.id < 4).order_by(reading.id))
+        assert [(r.extra, r.note) for r in loaded] == [(None, None)] * 3  # Python can't tell
 
 
 def test_mutation_main(db, example):

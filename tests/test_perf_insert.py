@@ -1,3 +1,4 @@
+import asyncio
 import math
 
 import pytest
@@ -90,3 +91,44 @@ def test_copy_is_offered_on_postgresql_only(db, example):
 def test_main_inserts_the_same_rows_with_every_variant(db, example):
     inserted = example("perf_insert").main(db.url, n=60)
     assert set(inserted.values()) == {60}
+
+
+@pytest.mark.backends("postgresql")
+def test_asyncpg_bind_limit_hits_one_multi_row_statement_not_an_executemany(db, example):
+    """33,000 bound parameters (asyncpg's limit is 32,767): the executemany form passes,
+    with or without RETURNING (SQLAlchemy pages it); .values(rows) is one statement and fails."""
+    from sqlalchemy import event, func, insert
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    models = example("perf_models")
+    rows = [{"sku": f"S{i}", "name": "x", "price": i} for i in range(11_000)]
+
+    async def run() -> tuple[list[int], int, int]:
+        engine = create_async_engine(db.async_url)
+        calls: list[int] = []
+        record = lambda *args: calls.append(1)  # noqa: E731
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(models.Base.metadata.create_all)
+            event.listen(engine.sync_engine, "before_cursor_execute", record)
+            async with AsyncSession(engine) as session:
+                await session.execute(insert(models.Product), rows)
+                stmt = insert(models.Product).returning(models.Product.id)
+                ids = list(await session.scalars(stmt, rows))
+                with pytest.raises(DBAPIError, match="number of query arguments cannot exceed"):
+                    await session.execute(insert(models.Product).values(rows))
+                await session.rollback()
+                # the first two inserts were rolled back with the failed one: run them again
+                await session.execute(insert(models.Product), rows)
+                stored = await session.scalar(select(func.count()).select_from(models.Product))
+                await session.commit()
+            return ids, len(calls), stored
+        finally:
+            await engine.dispose()
+
+    ids, statements, stored = asyncio.run(run())
+    assert len(set(ids)) == 11_000
+    # 1 executemany + 11 RETURNING pages of 1000 rows + the refused statement + 1 + the count
+    assert statements == 1 + 11 + 1 + 1 + 1
+    assert stored == 11_000

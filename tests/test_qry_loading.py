@@ -109,6 +109,21 @@ def test_loader_criteria_filter_top_level_and_relationship_loads(scoped):
         assert session.execute(update(mod.Project).values(name="x")).rowcount == 3
 
 
+def test_a_session_without_a_tenant_fails_closed(scoped):
+    """No info["tenant_id"]: every ORM SELECT raises, instead of returning all tenants' rows;
+    a cross-tenant query has to say so (all_tenants=True)."""
+    mod, engine = scoped
+    factory = mod.sessionmaker(engine, class_=mod.ScopedSession)
+    with factory() as session:
+        with pytest.raises(mod.TenantNotSet, match="tenant_id"):
+            mod.task_titles_by_project(session)
+        with pytest.raises(mod.TenantNotSet):
+            session.get(mod.Project, 1)
+        stmt = select(mod.Project.tenant_id).order_by(mod.Project.tenant_id)
+        every_tenant = session.scalars(stmt, execution_options={"all_tenants": True}).all()
+        assert every_tenant == [1, 2]  # soft-deleted "archive" still hidden
+
+
 def test_loader_criteria_under_asyncio(db, example):
     result = asyncio.run(example("qry_async").main(db.async_url))
     assert result == {"tenant_1": {"site": ["design", "launch"]}, "tenant_2": {"app": ["api"]}}

@@ -89,11 +89,28 @@ def test_explain_shows_index_use(engine, example):
             assert by_email == "SCAN author"
 
 
+def test_explain_expands_an_in_list(engine, example):
+    """in_() compiles to a POSTCOMPILE placeholder, filled in only at execution: explain()
+    must render it (render_postcompile), or the database sees `IN (__[POSTCOMPILE_id_1])`."""
+    sql, Author = example("qry_sql"), example("blog_models").Author
+    with engine.begin() as conn:
+        sql.add_authors(conn, 2000)
+    with engine.connect() as conn:
+        names = ["author 7", "author 8", "author 9"]
+        plan = "\n".join(sql.explain(conn, select(Author).where(Author.name.in_(names))))
+        in_rows = conn.scalars(select(Author.name).where(Author.name.in_(names))).all()
+    assert sorted(in_rows) == names  # the same statement, executed, finds the three rows
+    if engine.dialect.name == "postgresql":
+        assert "author_name_key" in plan and "Index" in plan
+    else:
+        assert "sqlite_autoindex_author_1 (name=?)" in plan
+
+
 def test_explain_through_an_async_connection(engine, db, example):
     from sqlalchemy.ext.asyncio import create_async_engine
 
     sql, Author = example("qry_sql"), example("blog_models").Author
-    stmt = select(Author).where(Author.name == "author 7")
+    stmt = select(Author).where(Author.name.in_(["author 7", "author 8"]))
 
     async def plan() -> list[str]:
         async_engine = create_async_engine(db.async_url)

@@ -93,6 +93,45 @@ def test_bulk_upsert_of_new_and_existing_keys_is_one_statement(db, engine, examp
     assert products == [("K0", "old 0", 0)] + [(f"K{i}", f"new {i}", 100 + i) for i in range(1, 6)]
 
 
+DUPLICATED = [row("A1", "mug", 8), row("B2", "plate", 15), row("A1", "big mug", 12)]
+
+
+@THREE
+def test_a_key_twice_in_one_statement(db, engine, example):
+    """PostgreSQL refuses it; SQLite and MariaDB apply the rows in order: the last one wins."""
+    ups = example("upsert_dialects")
+    upsert, _ = writers(example, db.name, "dialect")
+    if db.name == "postgresql":
+        with (
+            pytest.raises(DBAPIError, match="cannot affect row a second time"),
+            engine.begin() as conn,
+        ):
+            upsert(conn, DUPLICATED)
+    else:
+        with engine.begin() as conn:
+            upsert(conn, DUPLICATED)
+            assert ups.all_products(conn) == [("A1", "big mug", 12), ("B2", "plate", 15)]
+
+
+@THREE
+@pytest.mark.parametrize("helper", ["upsert", "upsert_in_chunks"])
+def test_helpers_keep_the_last_row_of_a_key_on_every_backend(engine, example, helper):
+    ups = example("upsert_dialects")
+    sent = []
+    record = lambda conn, cursor, sql, params, context, many: sent.append(len(params))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with engine.begin() as conn:
+            getattr(ups, helper)(conn, ups.product, DUPLICATED, key=["sku"])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert sent == [6]  # deduplicated before sending: 2 rows x 3 columns, not 3 rows
+    with engine.begin() as conn:
+        assert ups.all_products(conn) == [("A1", "big mug", 12), ("B2", "plate", 15)]
+        getattr(ups, helper)(conn, ups.product, DUPLICATED + [row("C3", "bowl", 5)], ["sku"])
+        assert len(ups.all_products(conn)) == 3
+
+
 @THREE
 def test_helper_accepts_an_orm_session(engine, example):
     ups = example("upsert_dialects")
@@ -153,6 +192,20 @@ def test_upsert_does_not_refresh_objects_already_in_the_session(engine, example)
         assert session.get(Product, "A1").price == 8  # identity map: the stale object
         session.refresh(mug)
         assert mug.price == 9
+
+
+def test_orm_upsert_returning_refreshes_loaded_objects_with_populate_existing(engine, example):
+    ups = example("upsert_dialects")
+    with Session(engine) as session:
+        [mug] = ups.upsert_objects(session, [row("A1", "mug", 8)])
+        assert session.get(ups.Product, "A1") is mug
+        stale = ups.upsert_objects(session, [row("A1", "mug", 9)], populate_existing=False)
+        assert stale == [mug] and mug.price == 8  # the row holds 9; the object still says 8
+        fresh = ups.upsert_objects(session, [row("A1", "big mug", 10), row("B2", "plate", 15)])
+        assert fresh[0] is mug and (mug.name, mug.price) == ("big mug", 10)
+        session.commit()
+    with engine.connect() as conn:
+        assert ups.all_products(conn) == [("A1", "big mug", 10), ("B2", "plate", 15)]
 
 
 @THREE

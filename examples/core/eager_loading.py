@@ -15,6 +15,7 @@ from blog_models import Author, Base, Post, Tag
 
 # region: imports
 from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 # endregion
@@ -22,8 +23,10 @@ from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 # region: counter
 @contextmanager
-def count_statements(engine: Engine) -> Iterator[list[str]]:
+def count_statements(engine: Engine | AsyncEngine) -> Iterator[list[str]]:
     """Collect every SQL statement the engine sends while the block runs."""
+    # Events cannot be registered on an AsyncEngine (NotImplementedError): use its sync_engine.
+    target = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
     statements: list[str] = []
 
     def record(
@@ -36,11 +39,11 @@ def count_statements(engine: Engine) -> Iterator[list[str]]:
     ) -> None:
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(target, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(target, "before_cursor_execute", record)
 
 
 # endregion
@@ -110,6 +113,19 @@ def authors_strict(session: Session) -> list[Author]:
     # raiseload("*") turns any lazy load left in the code into an error, found in tests.
     stmt = select(Author).options(selectinload(Author.posts), raiseload("*"))
     return list(session.scalars(stmt))
+
+
+# endregion
+
+
+# region: async-counter
+async def post_counts_async(engine: AsyncEngine) -> tuple[int, dict[str, int]]:
+    # The same counter around async code: pass the AsyncEngine (or engine.sync_engine).
+    async with AsyncSession(engine) as session:
+        with count_statements(engine) as statements:
+            stmt = select(Author).options(selectinload(Author.posts))
+            posts = {a.name: len(a.posts) for a in await session.scalars(stmt)}
+    return len(statements), posts
 
 
 # endregion

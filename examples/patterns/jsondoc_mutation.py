@@ -9,6 +9,7 @@ Run: python examples/patterns/jsondoc_mutation.py [DATABASE_URL]
 
 from __future__ import annotations
 
+import copy
 import sys
 
 # region: imports
@@ -96,7 +97,33 @@ def set_nested_flagged(engine: Engine, model: type[Settings], row_id: int, email
 def set_theme_by_assignment(engine: Engine, model: type[Settings], row_id: int, theme: str) -> None:
     with Session(engine) as session:
         row = session.get_one(model, row_id)
-        row.prefs = {**row.prefs, "theme": theme}  # a new object: always detected
+        row.prefs = {**row.prefs, "theme": theme}  # a new value for a top-level key: detected
+        session.commit()
+
+
+# endregion
+
+
+# region: deep-copy
+def set_nested_by_shallow_copy(
+    engine: Engine, model: type[Settings], row_id: int, email: bool
+) -> None:
+    with Session(engine) as session:
+        row = session.get_one(model, row_id)
+        prefs = {**row.prefs}  # shallow: prefs["alerts"] IS the loaded value's inner dict
+        prefs["alerts"]["email"] = email  # so this edits the loaded value as well
+        row.prefs = prefs  # equal to the loaded value: no UPDATE, the edit is lost
+        session.commit()
+
+
+def set_nested_by_deep_copy(
+    engine: Engine, model: type[Settings], row_id: int, email: bool
+) -> None:
+    with Session(engine) as session:
+        row = session.get_one(model, row_id)
+        prefs = copy.deepcopy(row.prefs)  # shares nothing with the loaded value
+        prefs["alerts"]["email"] = email
+        row.prefs = prefs  # differs from the loaded value: UPDATE
         session.commit()
 
 

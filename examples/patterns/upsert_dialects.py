@@ -21,7 +21,7 @@ from typing import Any, Literal
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, create_engine, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session
 
 # endregion
 
@@ -105,6 +105,12 @@ INSERTS: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert | mysql.I
 }
 
 
+def last_row_per_key(rows: Sequence[dict[str, Any]], key: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per key value, the last one given. PostgreSQL refuses a key twice in one
+    statement; SQLite and MariaDB would apply both rows in turn."""
+    return list({tuple(row[name] for name in key): row for row in rows}.values())
+
+
 def upsert(
     bind: Session | Connection,
     table: Table,
@@ -114,8 +120,9 @@ def upsert(
 ) -> None:
     """Insert rows; on a clash of ``key`` update the other columns, or leave the row alone.
 
-    One INSERT statement with one VALUES tuple per row, whatever the number of rows.
+    One INSERT statement with one VALUES tuple per key; a key given twice keeps its last row.
     """
+    rows = last_row_per_key(rows, key)
     if not rows:
         return
     dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
@@ -157,12 +164,46 @@ def upsert_in_chunks(
     on_conflict: Literal["update", "nothing"] = "update",
 ) -> None:
     """upsert() in as few statements as the driver allows. Call it inside one transaction."""
+    rows = last_row_per_key(rows, key)  # before splitting: a key's rows may fall in two chunks
     if not rows:
         return
     dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
     size = rows_per_statement(dialect, len(rows[0]))
     for start in range(0, len(rows), size):
         upsert(bind, table, rows[start : start + size], key, on_conflict)
+
+
+# endregion
+
+
+# region: orm-returning
+class Base(DeclarativeBase):
+    pass
+
+
+class Product(Base):
+    __table__ = product  # the same table, mapped for the ORM
+
+    sku: Mapped[str]
+    name: Mapped[str]
+    price: Mapped[int]
+
+
+def upsert_objects(
+    session: Session, rows: list[dict[str, Any]], populate_existing: bool = True
+) -> list[Product]:
+    """Upsert and get the ORM objects back (PostgreSQL and SQLite: RETURNING)."""
+    dialect = session.get_bind().dialect.name
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Product)
+    stmt = stmt.values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Product.sku],
+        set_={"name": stmt.excluded.name, "price": stmt.excluded.price},
+    )
+    # populate_existing: objects already in the session take the returned values; without
+    # it they keep the ones they were loaded with.
+    returning = stmt.returning(Product).execution_options(populate_existing=populate_existing)
+    return list(session.scalars(returning))
 
 
 # endregion

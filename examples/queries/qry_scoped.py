@@ -75,6 +75,10 @@ class ScopedSession(Session):
     """Sessions of this class filter soft-deleted rows and other tenants' rows."""
 
 
+class TenantNotSet(RuntimeError):
+    """A ScopedSession ran a query with no info["tenant_id"] and no all_tenants opt-out."""
+
+
 @event.listens_for(ScopedSession, "do_orm_execute")
 def _scope_queries(state: ORMExecuteState) -> None:
     # Relationship and column loads inherit the criteria from the SELECT that loaded
@@ -88,8 +92,10 @@ def _scope_queries(state: ORMExecuteState) -> None:
                 SoftDeleted, lambda cls: cls.deleted_at.is_(None), include_aliases=True
             )
         )
-    tenant_id = state.session.info.get("tenant_id")
-    if tenant_id is not None:
+    if not state.execution_options.get("all_tenants", False):
+        tenant_id = state.session.info.get("tenant_id")
+        if tenant_id is None:  # fail closed: a session nobody scoped must not see every tenant
+            raise TenantNotSet("open the session with info={'tenant_id': ...}")
         options.append(
             with_loader_criteria(
                 TenantOwned, lambda cls: cls.tenant_id == tenant_id, include_aliases=True

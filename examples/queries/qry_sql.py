@@ -108,7 +108,9 @@ def sleep_sql(dialect_name: str, seconds: float) -> str:
 # region: explain
 def explain(conn: Connection, stmt: Select[Any], analyze: bool = False) -> list[str]:
     """The plan of stmt: EXPLAIN [ANALYZE] on PostgreSQL, EXPLAIN QUERY PLAN on SQLite."""
-    compiled = stmt.compile(dialect=conn.dialect)
+    # render_postcompile: an in_() list is otherwise a placeholder filled in at execution,
+    # and the database would see `IN (__[POSTCOMPILE_id_1])`.
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     if conn.dialect.name == "postgresql":
         # ANALYZE runs the statement: explain an UPDATE/DELETE inside a rolled-back transaction.
         prefix = "EXPLAIN (ANALYZE) " if analyze else "EXPLAIN "

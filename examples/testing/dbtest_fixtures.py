@@ -15,12 +15,13 @@ import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from dbtest_factories import CustomerFactory
 from dbtest_models import Base, count_customers, sign_up
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -117,12 +118,53 @@ def backend_name(url: str) -> str:
 # endregion
 
 
+# region: xdist
+def xdist_worker(config: pytest.Config) -> str | None:
+    """ "gw0", "gw1", ... inside a pytest-xdist worker; None in a plain pytest run."""
+    workerinput = getattr(config, "workerinput", None)  # set by xdist on its workers only
+    return None if workerinput is None else str(workerinput["workerid"])
+
+
+def database_for_worker(url: str, worker: str | None) -> URL:
+    """One database per worker, so no worker drops the tables another is testing:
+    .../test -> .../test_gw0, sqlite:///test.db -> sqlite:///test_gw0.db."""
+    parsed = make_url(url)
+    if worker is None or parsed.database in (None, "", ":memory:"):
+        return parsed
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(parsed.database)
+        return parsed.set(database=str(path.with_name(f"{path.stem}_{worker}{path.suffix}")))
+    return parsed.set(database=f"{parsed.database}_{worker}")
+
+
+def create_database_if_missing(url: URL) -> None:
+    """PostgreSQL: CREATE DATABASE from the maintenance database (SQLite makes its file)."""
+    if url.get_backend_name() != "postgresql":
+        return
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            found = conn.scalar(
+                text("select 1 from pg_database where datname = :name"), {"name": url.database}
+            )
+            if found is None:
+                quoted = conn.dialect.identifier_preparer.quote(str(url.database))
+                conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
+    finally:
+        admin.dispose()
+
+
+# endregion
+
+
 # region: engine-fixture
 @pytest.fixture(scope="session", params=DATABASE_URLS, ids=backend_name)
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """One engine per backend for the whole run; the schema is made once."""
-    engine = make_test_engine(request.param)
+    """One engine per backend (and per xdist worker) for the whole run; the schema is made once."""
+    url = database_for_worker(request.param, xdist_worker(request.config))
+    engine = make_test_engine(url)
     try:
+        create_database_if_missing(url)
         Base.metadata.drop_all(engine)  # leftovers of an aborted run
         Base.metadata.create_all(engine)
     except OperationalError as exc:

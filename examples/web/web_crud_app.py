@@ -21,8 +21,9 @@ from dbtest_fixtures import make_test_engine, rolled_back_session
 # region: imports
 from fastapi import APIRouter, FastAPI, HTTPException, Response
 from fastapi.testclient import TestClient
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import Engine, ForeignKey, String, create_engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -88,6 +89,15 @@ class WriterPatch(BaseModel):
     name: str | None = None
     bio: str | None = None
 
+    @field_validator("name")
+    @classmethod
+    def name_is_not_null(cls, name: str | None) -> str:
+        # Runs only when the client sent a name: null would hit the NOT NULL column (a 500);
+        # refusing it here makes it a 422 that names the field.
+        if name is None:
+            raise ValueError("name cannot be null")
+        return name
+
 
 # endregion
 
@@ -130,11 +140,18 @@ def list_writers_lazy(session: DB) -> list[WriterOut]:
 
 
 # region: write-routes
+def flush_or_409(session: Session, name: str) -> None:
+    try:
+        session.flush()  # a duplicate name fails here, in the handler: 409, not a 500
+    except IntegrityError:
+        raise HTTPException(409, f"writer {name!r} exists") from None
+
+
 @router.post("/writers", status_code=201)
 def create_writer(data: WriterIn, session: DB) -> WriterOut:
     writer = Writer(name=data.name, bio=data.bio, books=[Book(title=t) for t in data.books])
     session.add(writer)
-    session.flush()
+    flush_or_409(session, data.name)
     return WriterOut.model_validate(writer)
 
 
@@ -146,7 +163,7 @@ def update_writer(writer_id: int, data: WriterPatch, session: DB) -> WriterOut:
     # Only the fields the client sent: {"bio": null} clears bio, {} changes nothing.
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(writer, field, value)
-    session.flush()
+    flush_or_409(session, writer.name)
     return WriterOut.model_validate(writer)
 
 

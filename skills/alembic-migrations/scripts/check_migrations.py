@@ -27,12 +27,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,41 +48,8 @@ REFERENCE = "references/migrations.md"
 ASYNC_PG = {"postgresql+asyncpg", "postgresql+psycopg_async"}
 ASYNC_ENV = re.compile(r"create_async_engine|async_engine_from_config")
 
-# squawk rule -> (what it does to a live table, the safe way, section of the reference page)
-UNSAFE_RULES: dict[str, tuple[str, str, str | None]] = {
-    "require-concurrent-index-creation": (
-        "plain CREATE INDEX blocks writes to the table until the index is built",
-        "create it with postgresql_concurrently=True inside op.get_context().autocommit_block()",
-        "PostgreSQL: CREATE INDEX CONCURRENTLY and enum values",
-    ),
-    "adding-required-field": (
-        "ADD COLUMN ... NOT NULL without a default fails on a table that has rows",
-        "add it nullable, backfill, then set NOT NULL",
-        "Adding a NOT NULL column",
-    ),
-    "changing-column-type": (
-        "ALTER COLUMN TYPE rewrites the table under an ACCESS EXCLUSIVE lock",
-        "add a new column, backfill it in batches, switch the app, drop the old one",
-        "Data migrations in batches",
-    ),
-    "adding-foreign-key-constraint": (
-        "a new FOREIGN KEY scans the table while it blocks writes",
-        "create it with postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later revision",
-        None,
-    ),
-    "constraint-missing-not-valid": (
-        "a new constraint (CHECK) scans the table while it blocks writes",
-        "create it with postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later revision",
-        None,
-    ),
-    "disallowed-unique-constraint": (
-        "ADD UNIQUE builds its index under an ACCESS EXCLUSIVE lock",
-        "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX",
-        "PostgreSQL: CREATE INDEX CONCURRENTLY and enum values",
-    ),
-}
-# A FOREIGN KEY line also trips constraint-missing-not-valid: report the specific rule only.
-SUBSUMED = {"adding-foreign-key-constraint": "constraint-missing-not-valid"}
+# --since / --all for the squawk lint (squawk_lint.py beside this file); set by parse_args.
+LINT_SCOPE: dict[str, str | bool | None] = {"since": None, "everything": False}
 
 
 class InputError(Exception):
@@ -363,82 +328,13 @@ def applied(url: str) -> set[str]:
 # ---- the lint ------------------------------------------------------------------------------
 
 
-def squawk_binary() -> str | None:
-    beside = Path(sys.executable).parent / "squawk"
-    return str(beside) if beside.exists() else shutil.which("squawk")
-
-
 def lint(project: Path, config, script, report: Report) -> None:
-    from alembic import command
+    import squawk_lint  # beside this script (imported here: bytecode writing is off by now)
 
-    binary = squawk_binary()
-    if binary is None:
-        report.add("FAIL", "squawk lint", "squawk not found (pip install squawk-cli)")
-        return
-    folder = Path(tempfile.mkdtemp(prefix="check_migrations_sql_"))
     try:
-        files: dict[str, tuple[str, str]] = {}  # sql file -> (revision, revision file)
-        for number, rev in enumerate(reversed(list(script.walk_revisions()))):
-            parents = rev.down_revision  # a merge revision: lint from its first parent
-            if isinstance(parents, (tuple, list)):
-                parents = parents[0]
-            start = parents or "base"
-            sql = io.StringIO()
-            config.output_buffer = sql
-            try:
-                with quiet():
-                    command.upgrade(config, f"{start}:{rev.revision}", sql=True)
-            except Exception as exc:
-                origin = f"revision {rev.revision} ({relative(rev.path, project)})"
-                report.add("FAIL", "squawk lint", f"{origin} raised {one_line(exc)} in --sql mode")
-                return
-            path = folder / f"{number:04d}.sql"
-            path.write_text(sql.getvalue())
-            files[str(path)] = (rev.revision, relative(rev.path, project))
-        if not files:
-            report.add("PASS", "squawk lint", "no revisions")
-            return
-        done = subprocess.run(
-            [binary, "--reporter", "json", *files],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        try:
-            found = json.loads(done.stdout or "[]")
-        except ValueError:
-            report.add("FAIL", "squawk lint", f"squawk failed: {done.stderr.strip()[:200]}")
-            return
-        findings: list[str] = []
-        flagged: dict[tuple[str, int], set[str]] = {}
-        for item in found:
-            flagged.setdefault((item["file"], item["line"]), set()).add(item["rule_name"])
-        for item in sorted(found, key=lambda i: (i["file"], i["line"])):
-            rule = item["rule_name"]
-            rules_here = flagged[(item["file"], item["line"])]
-            if rule not in UNSAFE_RULES or any(SUBSUMED.get(other) == rule for other in rules_here):
-                continue
-            revision, source = files[item["file"]]
-            lines = Path(item["file"]).read_text().splitlines()
-            statement = " ".join(lines[item["line"]].split()) if item["line"] < len(lines) else ""
-            what, safe, section = UNSAFE_RULES[rule]
-            cite = f' (see {REFERENCE} "{section}")' if section else ""
-            findings.append(
-                f"revision {revision} ({source}): {statement!r}: {what} [{rule}]; "
-                f"instead {safe}{cite}"
-            )
-        if findings:
-            count = len(findings)
-            report.add(
-                "FAIL",
-                "squawk lint",
-                f"{count} unsafe operation{'s' * (count != 1)} on a live table",
-                findings,
-            )
-        else:
-            report.add("PASS", "squawk lint", f"{len(files)} revisions, no unsafe operation")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        squawk_lint.lint(project, config, script, report.add, **LINT_SCOPE)
+    except squawk_lint.BadScope as exc:
+        raise InputError(str(exc)) from None
 
 
 # ---- entry point ---------------------------------------------------------------------------
@@ -461,6 +357,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("project_dir", nargs="?", default=".", type=Path, help="has alembic.ini")
     parser.add_argument("--url", help="PostgreSQL server URL (a scratch database on it)")
     parser.add_argument("--yes", action="store_true", help="accept a non-scratch database name")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument(
+        "--since",
+        metavar="REV",
+        help="squawk lint: the revisions after REV (default: those git shows new or changed "
+        "since the merge-base with origin/HEAD, origin/main, main or master)",
+    )
+    scope.add_argument("--all", action="store_true", help="squawk lint: every revision")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
     def error(message: str) -> None:
@@ -468,7 +372,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         sys.exit(2)
 
     parser.error = error  # type: ignore[method-assign]
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    LINT_SCOPE.update(since=args.since, everything=args.all)
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
