@@ -362,6 +362,7 @@ def test_workflow_postgresql_url_matches_its_service():
     assert url.database == env["POSTGRES_DB"]
     uses = [s["uses"].split("@")[0] for s in steps if "uses" in s]
     assert uses == ["actions/checkout", "actions/setup-python"]
+    assert steps[0]["with"]["fetch-depth"] == 0  # history for the lint's merge-base
     python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python"))
     assert tuple(map(int, python["with"]["python-version"].split("."))) >= (3, 11)
 
@@ -371,8 +372,15 @@ def test_workflow_run_steps_pass_on_a_good_project(db, venv, tmp_path):
     """Every `run:` line, as written, in a project laid out as the comments say; two swaps: the
     GitHub address becomes the local copy, and the service's URL the test server's."""
     venv.pip("uninstall", "-q", "-y", "python-database-patterns")  # the workflow installs it
+    # A pull request: main holds the good project, the branch adds revision 0003.
     project = make_project(tmp_path / "project")
     (project / "requirements.txt").write_text("sqlalchemy\nalembic\npsycopg[binary]\n")
+    for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "main"]):
+        run("git", *command, cwd=project, env=venv.env)
+    run("git", "checkout", "-qb", "feature", cwd=project, env=venv.env)
+    shutil.copytree(FIXTURES / "hooks" / "good_downgrade", project, dirs_exist_ok=True)
+    run("git", "add", "-A", cwd=project, env=venv.env)
+    run("git", "commit", "-qm", "0003", cwd=project, env=venv.env)
     _, steps = workflow_steps()
     service_url = re.search(r"--url (\S+)", steps[-1]["run"])[1]
     assert make_url(service_url).drivername == make_url(db.url).drivername
@@ -390,7 +398,11 @@ def test_workflow_run_steps_pass_on_a_good_project(db, venv, tmp_path):
     ]
     lint, check = outputs[-2:]
     assert lint == ""
-    assert "PASS  squawk lint: 2 revisions, no unsafe operation" in check.splitlines()
+    # The squawk lint ran on PostgreSQL and read the branch's revision (fetch-depth: 0 gives it
+    # the history; a shallow clone would make it lint every revision).
+    assert re.search(
+        r"^PASS  squawk lint: 1 revision .*\(0003\), no unsafe operation$", check, re.M
+    )
     assert check.splitlines()[-1].startswith("6 passed, 0 failed, 0 skipped in ")
     # The workflow's install line put the package there from the tagged commit.
     assert venv.which("check-migrations") == str(venv.bin / "check-migrations")
