@@ -46,7 +46,15 @@ from pyflakes import messages as pyflakes_messages
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_GLOBS = ("README.md", "skills/*/SKILL.md", "references/**/*.md")
-LANGUAGES = {".py": "python", ".ini": "ini", ".sh": "bash", ".mako": "mako", ".toml": "toml"}
+LANGUAGES = {
+    ".py": "python",
+    ".ini": "ini",
+    ".sh": "bash",
+    ".mako": "mako",
+    ".toml": "toml",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+}
 # What the render writes into a skill folder; everything else there is a hand-written source.
 GENERATED = ("references", "LICENSE")
 # A skill's own files, edited in its folder (tools it runs, templates it renders).

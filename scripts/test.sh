@@ -13,10 +13,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 # 2.1 leg only: tests that never import SQLAlchemy (installers, validators, skill text, lint),
-# and the eval graders, maintainer tools that grade an agent's code rather than the examples.
+# the eval graders, maintainer tools that grade an agent's code rather than the examples, and
+# the tools' packaging (pip, pre-commit, CI workflow; the tools' own tests run on both series).
 NOT_SQLALCHEMY=(test_install.py test_install_npx.py test_install_plugin.py test_validators.py
     test_triggers.py test_plugin_manifest.py test_docs.py test_lint.py test_graders.py
-    test_eval_runner.py)
+    test_eval_runner.py test_tool_commands.py)
 
 setup() {  # series: create or refresh that series' virtualenv, quietly
     (SQLALCHEMY_SERIES="$1" && source "$ROOT/scripts/dev-env.sh")

@@ -4,7 +4,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # The skills' tools, not their pages (ruff would also format the pages' Python blocks).
-CODE = ["examples", "scripts", "tests", *sorted(str(p) for p in ROOT.glob("skills/*/scripts"))]
+CODE = [
+    "examples",
+    "scripts",
+    "src",
+    "tests",
+    *sorted(str(p) for p in ROOT.glob("skills/*/scripts")),
+]
 
 
 def ruff(*args: str) -> subprocess.CompletedProcess:

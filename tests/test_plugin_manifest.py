@@ -12,6 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PLUGIN = json.loads((ROOT / ".claude-plugin/plugin.json").read_text())
 MARKETPLACE = json.loads((ROOT / ".claude-plugin/marketplace.json").read_text())
 REPO = "python-database-patterns/python-database-patterns"
+TOOLS = [
+    "skills/alembic-migrations/scripts/check_migrations.py",
+    "skills/python-database-patterns/scripts/lint_models.py",
+]
 
 
 def entry() -> dict:
@@ -39,6 +43,10 @@ def test_one_version_everywhere():
     assert entry()["version"] == PLUGIN["version"]
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert re.search(rf'^version = "{re.escape(PLUGIN["version"])}"$', pyproject, re.MULTILINE)
+    # The tools print it with --version; they run from a copied skill folder too, hence a literal.
+    for tool in TOOLS:
+        found = re.findall(r'^__version__ = "([^"]*)"', (ROOT / tool).read_text(), re.MULTILINE)
+        assert found == [PLUGIN["version"]], tool
 
 
 def test_license_matches_the_license_file():

@@ -42,6 +42,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # importing env.py, models and revisions must not add __pycache__
 
 PROG = "check_migrations"
+__version__ = "0.1.0"  # the bundle's, .claude-plugin/plugin.json (tests/test_plugin_manifest.py)
 SCRATCH_NAME = re.compile(r"test|scratch|tmp|temp|(?<![a-z])ci(?![a-z])", re.IGNORECASE)
 REFERENCE = "references/migrations.md"
 ASYNC_PG = {"postgresql+asyncpg", "postgresql+psycopg_async"}
@@ -364,6 +365,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "since the merge-base with origin/HEAD, origin/main, main or master)",
     )
     scope.add_argument("--all", action="store_true", help="squawk lint: every revision")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
 
     def error(message: str) -> None:
         print(f"{PROG}: error: {message} (see --help)", file=sys.stderr)

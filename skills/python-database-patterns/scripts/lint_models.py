@@ -31,6 +31,8 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
+__version__ = "0.1.0"  # the bundle's, .claude-plugin/plugin.json (tests/test_plugin_manifest.py)
+
 RULES = {
     "LEG001": (
         "session.query() is the 1.x API: use session.scalars(select(...))",
@@ -754,6 +756,7 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=60, help="seconds allowed for importing the models"
     )
     parser.add_argument("--dump-metadata", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     args = parser.parse_args(argv)
     if args.dump_metadata:
         dump_metadata(args.paths)
