@@ -277,7 +277,8 @@ def explain(exc: BaseException) -> str:
     """one_line(), plus which setting was missing when the project's settings failed."""
     text = one_line(exc)
     frames = traceback.extract_tb(exc.__traceback__)
-    if isinstance(exc, KeyError) and frames and Path(frames[-1].filename).name == "os.py":
+    environ = ("os.py", "<frozen os>")  # os.environ[...]; os is frozen from Python 3.11
+    if isinstance(exc, KeyError) and frames and frames[-1].filename.endswith(environ):
         return f"{text} (an environment variable it reads: set it where the checker runs)"
     errors = getattr(exc, "errors", None)  # pydantic's ValidationError (settings classes)
     if callable(errors):
