@@ -1,8 +1,9 @@
 """check_migrations.py opens the layouts real projects have: Flask-Migrate (migrations/alembic.ini,
 an env.py that needs the Flask app), an ini with several sections (-n), an ini in another folder
-(-c, relative script_location), a history whose first tables came from create_all()
-(--base-metadata); it says what is wrong in one line for SQLAlchemy < 2.0 and for a setting the
-project's import needs, and installing what it needs leaves the project's own pytest run as it was.
+(-c, relative script_location), pyproject.toml [tool.alembic] alone, a history whose first
+tables came from create_all() (--base-metadata). It says in one line what is wrong for
+SQLAlchemy < 2.0 and for a setting the project's import needs, and what it needs, installed in
+the project's environment, leaves the project's own pytest run as it was.
 """
 
 from __future__ import annotations
@@ -83,6 +84,9 @@ def runs(installed, tmp_path_factory):
     job("no -n", make_project(base / "no -n", "multi_section"))
     deploy = make_project(base / "deploy", "ini_in_subfolder")
     job("-c deploy", deploy, "-c", "deploy/alembic.ini", shown=str(deploy / "deploy/alembic.ini"))
+    toml = make_project(base / "toml", "pyproject_only")
+    (toml / "alembic.ini").unlink()
+    job("pyproject", toml, shown=str(toml / "pyproject.toml"))
     repo = backend_folder(base / "backend")
     job("-c backend", repo, "-c", "backend/alembic.ini", shown=str(repo / "backend/alembic.ini"))
     job("create_all", make_project(base / "create_all", base="create_all_base"))
@@ -158,6 +162,12 @@ def test_ini_in_another_folder_with_a_relative_script_location(db, runs):
     for key in ("-c deploy", "-c backend"):
         _, result = runs.result(key)
         assert result == (0, [*passed("0002", "2 revisions"), LINT_SKIPPED], "")
+
+
+@pytest.mark.backends("sqlite")
+def test_settings_in_pyproject_toml_only(db, runs):
+    _, result = runs.result("pyproject")
+    assert result == (0, [*passed("0002", "2 revisions"), LINT_SKIPPED], "")
 
 
 @pytest.mark.backends("sqlite")
