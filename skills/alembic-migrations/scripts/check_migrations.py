@@ -356,11 +356,10 @@ class Guard:
         def create_engine(url: Any, **kwargs: Any) -> Any:
             return self.create_engine(original, url, kwargs)
 
-        for name, module in list(sys.modules.items()):
-            if name == "sqlalchemy" or name.startswith("sqlalchemy."):
-                for attr, value in list(vars(module).items()):
-                    if value is original:
-                        setattr(module, attr, create_engine)
+        for module in list(sys.modules.values()):  # every name already bound to it
+            for attr, value in list(getattr(module, "__dict__", {}).items()):
+                if value is original:
+                    setattr(module, attr, create_engine)
         event.listen(Engine, "do_connect", self.on_connect)
 
     def caller(self) -> tuple[str, int] | None:
