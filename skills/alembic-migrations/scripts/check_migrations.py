@@ -660,7 +660,7 @@ def find_layout(project: Path, config_file: str | None, section: str | None) -> 
         if ini is None or not (ini.parent / "env.py").is_file():
             raise InputError(f"{shown} [{name}] has no script_location")
         location = override = str(ini.parent)  # Flask-Migrate sets it to the ini's folder
-    location = str(location).replace("%(here)s", str(here)).replace("{here}", str(here))
+    location = str(location).replace("%(here)s", str(here))
     workdir, env_py = project, None
     if os.path.isabs(location):
         env_py = Path(location) / "env.py"
