@@ -21,6 +21,9 @@ if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$WANT" ]; then
     echo "$CONSTRAINT" > "$CONSTRAINTS_FILE"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
         -c "$CONSTRAINTS_FILE" -e "${ROOT}[test]"
+    # No longer a dependency: its pytest plugin breaks pytest 9 collection (tests/conftest.py).
+    "$VENV/bin/python" -m pip uninstall --quiet --disable-pip-version-check -y pytest-alembic \
+        >/dev/null 2>&1 || true
     rm -f "$CONSTRAINTS_FILE"
     echo "$WANT" > "$STAMP"
 fi

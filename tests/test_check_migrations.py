@@ -1,131 +1,31 @@
-"""scripts/check_migrations.py, run as a user runs it: a copy in an installed skill folder,
-started as a subprocess on the fixture projects in tests/fixtures/migrations/, on SQLite and
-PostgreSQL. Every run also checks it left nothing behind: the project tree hashes the same,
-its temporary folder is empty and no throwaway PostgreSQL database is left.
+"""scripts/check_migrations.py, run as a user runs it (tests/migcheck_tools.py): a copy in an
+installed skill folder, started as a subprocess on the fixture projects in
+tests/fixtures/migrations/, on SQLite and PostgreSQL. Every run also checks it left nothing
+behind. PostgreSQL runs pass the server's maintenance database, `--url .../postgres`, as the
+skill's SKILL.md shows: the checker creates and drops its own <name>_migcheck_<random> there.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import os
-import re
-import shutil
-import subprocess
-import sys
+import json
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from migcheck_tools import check, install_checker, make_project, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "tests" / "fixtures" / "migrations"
-SUMMARY = re.compile(r"^\d+ passed, \d+ failed, \d+ skipped in \d+\.\ds$")
-
-
-def load_render_alembic():
-    spec = importlib.util.spec_from_file_location(
-        "render_alembic", ROOT / "skills" / "alembic-migrations" / "scripts" / "render_alembic.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The script where the installer puts it: <skill>/scripts/check_migrations.py, with the
-    modules beside it."""
-    scripts = tmp_path_factory.mktemp("skills") / "alembic-migrations" / "scripts"
-    shutil.copytree(
-        ROOT / "skills" / "alembic-migrations" / "scripts",
-        scripts,
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    return scripts / "check_migrations.py"
-
-
-def make_project(tmp_path: Path, overlay: str | None = None) -> Path:
-    """good/ with alembic.ini and env.py rendered from the skill's templates, plus an overlay."""
-    project = tmp_path / "project"
-    shutil.copytree(FIXTURES / "good", project)
-    assert load_render_alembic().main([str(project), "--metadata", "app.models:Base.metadata"]) == 0
-    if overlay is not None:
-        shutil.copytree(FIXTURES / overlay, project, dirs_exist_ok=True)
-    return project
-
-
-def digest(tree: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(tree)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(tree.rglob("*"))
-        if path.is_file()
-    }
-
-
-def throwaway_databases(url: str, name: str) -> list[str]:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        found = conn.execute(
-            text("select datname from pg_database where datname = :n"), {"n": name}
-        )
-        names = [row[0] for row in found]
-    engine.dispose()
-    return names
-
-
-def check(installed: Path, project: Path, *args: str) -> tuple[int, list[str], str]:
-    """Run the script from another folder; return (exit status, report lines, stderr)."""
-    work = project.parent / "elsewhere"
-    tmp = project.parent / "tmp"
-    work.mkdir(exist_ok=True)
-    tmp.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    # The skill's env.py prefers DATABASE_URL: the script must ignore it (this one would fail).
-    env |= {"DATABASE_URL": "sqlite:////nonexistent/folder/prod.db", "TMPDIR": str(tmp)}
-    before = digest(project) if project.exists() else {}
-    done = subprocess.run(
-        [sys.executable, str(installed), *args, str(project)],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert (digest(project) if project.exists() else {}) == before  # no .pyc, no new revision
-    assert list(tmp.iterdir()) == []  # the throwaway SQLite file and the SQL files are gone
-    lines = done.stdout.splitlines()
-    if lines and lines[0].startswith("check_migrations: "):
-        header = lines.pop(0)
-        assert header.startswith(f"check_migrations: {project / 'alembic.ini'} on "), header
-        made = re.search(r"throwaway database (\S+) on", header)
-        if made is not None:  # PostgreSQL: the database it made is gone again
-            assert throwaway_databases(args[args.index("--url") + 1], made[1]) == []
-    if done.returncode != 2:
-        assert SUMMARY.match(lines[-1]), lines[-1]
-        lines = lines[:-1]
-    return done.returncode, lines, done.stderr
+    return install_checker(tmp_path_factory.mktemp("skills"))
 
 
 BOTH = [None, "two_heads", "raises", "bad_downgrade", "drift", "unsafe", "broken_file"]
 OVERLAYS = {"sqlite": [*BOTH, "plain_env", "broken_models"], "postgresql": BOTH}
-
-
-def scratch_url(url: str) -> str:
-    """<db>_scratch next to the test database: the db fixture's reset of <db> (it ends every
-    connection to it) must not cut the script's own connection."""
-    given = make_url(url)
-    scratch = given.set(database=f"{given.database}_scratch")
-    engine = create_engine(given, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        exists = conn.execute(
-            text("select 1 from pg_database where datname = :n"), {"n": scratch.database}
-        ).first()
-        if exists is None:
-            conn.execute(text(f'create database "{scratch.database}"'))
-    engine.dispose()
-    return scratch.render_as_string(hide_password=False)
+# One more run each, in another --format: (backend, overlay) -> format.
+FORMATS = {("sqlite", "raises"): "github", ("postgresql", "unsafe"): "json"}
 
 
 class Runs:
@@ -136,17 +36,19 @@ class Runs:
     def __init__(self, installed: Path, base: Path) -> None:
         self.installed, self.base = installed, base
         self.pool = ThreadPoolExecutor(max_workers=3)
-        self.futures: dict[tuple[str, str | None], Future] = {}
+        self.futures: dict[tuple[str, str | None, str], Future] = {}
 
-    def result(self, db, overlay: str | None) -> tuple[int, list[str], str]:
-        if (db.name, overlay) not in self.futures:
-            args = [] if db.name == "sqlite" else ["--url", scratch_url(db.url)]
-            for each in OVERLAYS[db.name]:
-                project = make_project(self.base / db.name / (each or "good"), each)
-                self.futures[db.name, each] = self.pool.submit(
-                    check, self.installed, project, *args
+    def result(self, db, overlay: str | None, fmt: str = "text") -> tuple[int, list[str], str]:
+        if (db.name, overlay, "text") not in self.futures:
+            args = [] if db.name == "sqlite" else ["--url", server_url(db.url, "postgres")]
+            jobs = [(each, "text") for each in OVERLAYS[db.name]]
+            jobs += [(each, f) for (name, each), f in FORMATS.items() if name == db.name]
+            for each, form in jobs:
+                project = make_project(self.base / db.name / form / (each or "good"), each)
+                self.futures[db.name, each, form] = self.pool.submit(
+                    check, self.installed, project, *args, "--format", form
                 )
-        return self.futures[db.name, overlay].result()
+        return self.futures[db.name, overlay, fmt].result()
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +67,8 @@ HEAD_0002 = [
 ]
 LINT_SKIPPED = "SKIP  squawk lint: PostgreSQL only (pass --url)"
 VERSIONS = "migrations/versions"
+REFERENCE = "references/migrations.md"
+REF = f'{REFERENCE} "'
 
 
 LOCK_TIMEOUT_SET = (
@@ -339,7 +243,7 @@ def test_revision_that_cannot_be_loaded(db, runs):
         2,
         f"check_migrations: error: {VERSIONS}/0003_unfinished.py: cannot be loaded "
         "(ImportError: cannot import name 'Publisher' from 'app.models' "
-        f"({runs.base / db.name / 'broken_file' / 'project' / 'app' / 'models.py'}))\n",
+        f"({runs.base / db.name / 'text' / 'broken_file' / 'project' / 'app' / 'models.py'}))\n",
     )
 
 
@@ -358,30 +262,94 @@ def test_bad_input(installed, tmp_path):
     assert check(installed, empty) == (
         2,
         [],
-        f"check_migrations: error: no alembic.ini in {empty}\n",
+        f"check_migrations: error: no alembic.ini in {empty} (nor migrations/alembic.ini, nor "
+        "[tool.alembic] in pyproject.toml); pass -c FILE\n",
     )
     project = make_project(tmp_path)
-    status, _, stderr = check(
-        installed, project, "--url", "postgresql+psycopg://app@127.0.0.1:5432/production"
-    )
-    assert (status, stderr) == (
-        2,
-        "check_migrations: error: --url postgresql+psycopg://app@127.0.0.1:5432/production: "
-        "database 'production' does not look like a scratch database (name without "
-        "test/scratch/tmp/ci); pass --yes if it is one\n",
-    )
     status, _, stderr = check(installed, project, "--url", "sqlite:///test.db")
     assert (status, stderr) == (
         2,
         "check_migrations: error: --url sqlite:///test.db: only PostgreSQL URLs are supported "
         "(SQLite is default)\n",
     )
-    # --yes lets any name through; nothing listens on port 1, so the connection is refused.
+    # The --url database is only where CREATE DATABASE runs: its name is not judged (the
+    # checker makes production_migcheck_<random>). Nothing listens on port 1: refused.
     production = "postgresql+psycopg://postgres:secret@127.0.0.1:1/production"
-    status, _, stderr = check(installed, project, "--url", production, "--yes")
+    status, _, stderr = check(installed, project, "--url", production)
     assert status == 2
     assert stderr.startswith(
         "check_migrations: error: --url postgresql+psycopg://postgres:***@127.0.0.1:1/production: "
         "cannot create a throwaway database (OperationalError: "
     )
     assert stderr.count("\n") == 1
+    assert check(installed, project, "--drop-stale") == (
+        2,
+        [],
+        "check_migrations: error: --drop-stale needs the --url of the runs it cleans up after\n",
+    )
+    assert check(installed, project, "-n", "reports") == (
+        2,
+        [],
+        "check_migrations: error: -n reports: alembic.ini has no [reports] section\n",
+    )
+
+
+@pytest.mark.backends("sqlite")
+def test_github_format_annotates_the_failing_line(db, runs):
+    """--format github: a workflow command per failure, at the revision's line, so the pull
+    request shows it; passing checks stay plain lines."""
+    revision = "migrations/versions/0003_add_column_to_missing_table.py"
+    assert runs.result(db, "raises", "github") == (
+        1,
+        [
+            "PASS  single head: 0003",
+            f"::error file=../project/{revision},line=19,title=check_migrations%3A upgrade base "
+            f"-> head::revision 0003 ({revision}) raised OperationalError: "
+            "(sqlite3.OperationalError) no such table: publisher",
+            "SKIP  models match migrations: needs one head and a passing upgrade",
+            "SKIP  downgrade head -> base: upgrade failed",
+            "SKIP  upgrade base -> head again: upgrade failed",
+            LINT_SKIPPED,
+        ],
+        "",
+    )
+
+
+@pytest.mark.backends("postgresql")
+def test_json_format_has_one_object_per_check_and_finding(db, runs):
+    status, lines, stderr = runs.result(db, "unsafe", "json")
+    records = [json.loads(line) for line in lines]
+    assert (status, stderr) == (1, "")
+    checks = [(r["rule"], r["status"], r["severity"]) for r in records[:6]]
+    assert checks == [
+        ("single head", "PASS", "info"),
+        ("upgrade base -> head", "PASS", "info"),
+        ("models match migrations", "PASS", "info"),
+        ("downgrade head -> base", "PASS", "info"),
+        ("upgrade base -> head again", "PASS", "info"),
+        ("squawk lint", "FAIL", "error"),
+    ]
+    findings = [(r["rule"], r["file"], r["reference"]) for r in records[6:]]
+    versions = f"../project/{VERSIONS}"
+    concurrently = f"{REFERENCE}#postgresql-create-index-concurrently-and-enum-values"
+    assert findings == [
+        (
+            "require-concurrent-index-creation",
+            f"{versions}/0003_index_author_name.py",
+            concurrently,
+        ),
+        (
+            "adding-required-field",
+            f"{versions}/0004_add_book_pages.py",
+            f"{REFERENCE}#adding-a-not-null-column",
+        ),
+        (
+            "changing-column-type",
+            f"{versions}/0005_author_name_text.py",
+            f"{REFERENCE}#data-migrations-in-batches",
+        ),
+        ("adding-foreign-key-constraint", f"{versions}/0006_add_book_editor.py", None),
+        ("constraint-missing-not-valid", f"{versions}/0007_check_book_pages.py", None),
+    ]
+    assert all(r["severity"] == "error" and r["rule"] in r["message"] for r in records[6:])
+    assert set(records[0]) == {"rule", "status", "severity", "file", "line", "message", "reference"}
