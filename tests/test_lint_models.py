@@ -57,6 +57,8 @@ def installed(tmp_path_factory) -> Path:
 
 
 _runs: dict[tuple, Run] = {}
+# The linter must keep bytecode out of the project by itself, whatever the caller's environment.
+CALLER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def lint(
@@ -72,7 +74,7 @@ def lint(
             capture_output=True,
             text=True,
             timeout=60,
-            env={**os.environ, **(env or {})},
+            env={**CALLER_ENV, **(env or {})},
         )
         _runs[key] = Run(done.returncode, done.stdout, done.stderr, time.perf_counter() - start)
     run = _runs[key]
