@@ -39,6 +39,7 @@ import re
 import subprocess
 import sys
 import tokenize
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -685,6 +686,15 @@ class Project:
         self, module: ModuleInfo, cls: ast.ClassDef, stmt: ast.stmt, table: TableDecl, sqlm: bool
     ) -> None:
         annotation: ast.expr | None = None
+        if isinstance(stmt, ast.FunctionDef) and any(
+            "declared_attr" in ast.unparse(d) for d in stmt.decorator_list
+        ):  # a mixin's @declared_attr def owner_id(cls): return Column(ForeignKey(...))
+            returned = [r for r in ast.walk(stmt) if isinstance(r, ast.Return)]
+            if len(returned) == 1 and is_call_to(returned[0].value, "Column", "mapped_column"):
+                call = returned[0].value
+                decl = ColumnDecl(stmt.name, returned[0].lineno, call, stmt.returns, module.path)  # type: ignore[arg-type]
+                table.columns.append(decl)
+            return
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target, value = stmt.targets[0], stmt.value
         elif isinstance(stmt, ast.AnnAssign):
@@ -1223,6 +1233,24 @@ def selected_rules(args: argparse.Namespace) -> set[str]:
 # ---------------------------------------------------------------------------- output
 
 
+def merge_by_line(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per file, line and rule: a mixin's column is one line to fix, however many
+    tables inherit it (the MetaData names each table; the AST's guess adds nothing then)."""
+    groups: dict[tuple[Path, int, str], list[str]] = {}
+    for finding in findings:
+        groups.setdefault((finding.path, finding.line, finding.code), []).append(finding.what)
+    merged = []
+    for (path, line, code), whats in sorted(groups.items(), key=lambda g: (str(g[0][0]), g[0][1:])):
+        named = sorted({w for w in whats if w}) or [""]
+        what = named[0]
+        if len(named) > 1:  # "(a.created_at and 4 more)", "a(owner_id) (and 4 more tables)"
+            more = f" and {len(named) - 1} more"
+            nested = what.startswith(" (") and what.endswith(")")
+            what = f"{what[:-1]}{more})" if nested else f"{what} ({more.strip()} tables)"
+        merged.append(Finding(path, line, code, what))
+    return merged
+
+
 def github_escape(text: str, property_value: bool = False) -> str:
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return text.replace(":", "%3A").replace(",", "%2C") if property_value else text
@@ -1413,15 +1441,11 @@ def main(argv: list[str] | None = None) -> int:
     if series_2 and not args.no_import:
         notes += metadata_findings(project, modules, args.timeout)
     ignores = {m.path: m.ignores for m in modules}
-    unique = {(f.path, f.line, f.code, f.what): f for f in project.findings}
-    findings = sorted(
-        (
-            f
-            for f in unique.values()
-            if f.code in chosen
-            and f.code not in ignores[f.path].get(f.line, set()) | ignores[f.path].get(0, set())
-        ),
-        key=lambda f: (str(f.path), f.line, f.code),
+    findings = merge_by_line(
+        f
+        for f in project.findings
+        if f.code in chosen
+        and f.code not in ignores[f.path].get(f.line, set()) | ignores[f.path].get(0, set())
     )
     if args.baseline:
         try:
