@@ -1329,8 +1329,8 @@ def apply_baseline(
         else:
             new.append(finding)
     gone = sum(known.values())
-    notes = [f"{gone} baseline findings are gone: --update-baseline forgets them"] if gone else []
-    return new, notes
+    notes = [f"{gone} of the baseline's findings no longer occur: --update-baseline drops them"]
+    return new, notes if gone else []
 
 
 # ---------------------------------------------------------------------------- main
@@ -1348,8 +1348,10 @@ def parser() -> argparse.ArgumentParser:
         "python-database-patterns\nskills teach against, one line each: "
         "file:line: CODE [severity] reason (see references/<page>#<section>).",
         epilog=f"rules (code, severity, what):\n{rules}\n\n"
-        "The LEG rules (1.x style) are off by default: follow the project's style; --select LEG\n"
-        "(or --extend-select LEG) where the project is 2.0 style. Never run with SQLAlchemy 1.x."
+        "The LEG rules (1.x style) are off by default: follow the project's style; add them with\n"
+        "--extend-select LEG where the project is already 2.0 style (never with SQLAlchemy 1.x)."
+        "\n\nBaseline: a finding is known when its file, rule and stripped source line are in FILE,"
+        "\nso code moved by edits above it stays known; --update-baseline forgets fixed ones."
         "\n\nSilence one on purpose: '# lint: ignore[CODE]' on its line, or"
         "\n'# lint: ignore-file[CODE]' anywhere in the file."
         "\n\nExit status: 0 clean, 1 findings, 2 bad input.",
@@ -1358,12 +1360,20 @@ def parser() -> argparse.ArgumentParser:
         "paths", nargs="+", metavar="PATH", help="model files or folders (recursively *.py)"
     )
     parser.add_argument(
-        "--select", action="append", metavar="CODES", help="only these codes or prefixes (ALL)"
+        "--select",
+        action="append",
+        metavar="CODES",
+        help="only these rule codes or prefixes, comma-separated (ALL: every rule)",
     )
     parser.add_argument(
-        "--extend-select", action="append", metavar="CODES", help="these too (e.g. LEG)"
+        "--extend-select",
+        action="append",
+        metavar="CODES",
+        help="these as well as the default rules (e.g. LEG)",
     )
-    parser.add_argument("--ignore", action="append", metavar="CODES", help="not these")
+    parser.add_argument(
+        "--ignore", action="append", metavar="CODES", help="leave these codes or prefixes out"
+    )
     parser.add_argument(
         "--format", choices=("text", "json", "github"), default="text", help="output format"
     )
