@@ -394,7 +394,14 @@ class Project:
                 self._survey_call(node)
             if isinstance(node, (ast.Assign, ast.AnnAssign)):
                 target = node.targets[0] if isinstance(node, ast.Assign) else node.target
-                if isinstance(target, ast.Attribute) and target.attr == "naming_convention":
+                if isinstance(target, ast.Attribute) and (
+                    target.attr == "naming_convention"  # SQLModel.metadata.naming_convention = {}
+                    or (  # SQLModel.metadata = MetaData(naming_convention=...)
+                        target.attr == "metadata"
+                        and is_call_to(node.value, "MetaData")
+                        and kwarg(node.value, "naming_convention") is not None  # type: ignore[arg-type]
+                    )
+                ):
                     self.naming_convention_set = True
                 if name_of(target) == "type_annotation_map" and isinstance(node.value, ast.Dict):
                     if any(name_of(key) == "datetime" for key in node.value.keys):
@@ -402,7 +409,9 @@ class Project:
 
     def _survey_call(self, node: ast.Call) -> None:
         func = name_of(node.func)
-        if func in EAGER_OPTIONS:
+        if func == "update" and name_of(getattr(node.func, "value", None)) == "naming_convention":
+            self.naming_convention_set = True  # metadata.naming_convention.update({...})
+        elif func in EAGER_OPTIONS:
             for arg in node.args:
                 target = arg.func.value if is_call_to(arg, "of_type") else arg  # type: ignore[union-attr]
                 if isinstance(target, ast.Attribute):
