@@ -498,6 +498,8 @@ class Project:
                 self.add(path, call.lineno, "LEG001")
         elif func == "declarative_base":
             self.add(path, call.lineno, "LEG002")
+            if kwarg(call, "metadata") is None and not self.naming_convention_set:
+                self.add(path, call.lineno, "NC001", what="declarative_base()")
         elif func == "backref" or kwarg(call, "backref") is not None:
             self.add(path, call.lineno, "LEG004")
         elif func == "MetaData" and kwarg(call, "naming_convention") is None:
