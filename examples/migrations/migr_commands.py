@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # region: imports
@@ -81,16 +82,22 @@ def upgrade_on(engine: Engine, config: Config, target: str = "head") -> None:
 MIGRATION_LOCK_KEY = 7_236_001  # any bigint the app reserves for "migrating"
 
 
-def upgrade_locked(engine: Engine, config: Config, target: str = "head") -> None:
-    """PostgreSQL only: one process migrates at a time; the others wait, then find head."""
+def upgrade_locked(
+    engine: Engine, config: Config, target: str = "head", poll_seconds: float = 0.5
+) -> None:
+    """PostgreSQL only: one process migrates at a time; the others poll, then find head."""
     with engine.connect() as lock:
-        lock.execute(text("select pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        lock.commit()  # a session-level lock outlives the transaction: keep none open
+        # Poll, in autocommit, instead of waiting in pg_advisory_lock(): a waiting statement
+        # holds a snapshot, the migrator's CREATE INDEX CONCURRENTLY waits for every older
+        # snapshot, and the migrator frees the lock only after the index: both hang forever.
+        lock.execution_options(isolation_level="AUTOCOMMIT")
+        take = text("select pg_try_advisory_lock(:key)")
+        while not lock.scalar(take, {"key": MIGRATION_LOCK_KEY}):
+            time.sleep(poll_seconds)  # holds no snapshot between polls
         try:
             upgrade_on(engine, config, target)
         finally:
             lock.execute(text("select pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            lock.commit()
 
 
 # endregion
