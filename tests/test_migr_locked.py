@@ -146,4 +146,4 @@ def test_upgrade_locked_lets_two_migrators_finish(db, tmp_path, example):
     indexes, advisory_locks_left, version = migrated_state(db.url)
     assert indexes == [("ix_event_user_id", True)]  # built once, valid
     assert advisory_locks_left == 0
-    assert version == "pg0003"
+    assert version == "pg0006"

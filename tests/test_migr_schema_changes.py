@@ -144,7 +144,7 @@ def test_create_index_concurrently_runs_outside_the_transaction(db, tmp_path, en
     create_at = script.index("CREATE INDEX CONCURRENTLY ix_event_user_id ON event (user_id);")
     assert commit_at < create_at  # the autocommit block ends the migration's transaction first
 
-    command.upgrade(config, "head")
+    command.upgrade(config, "pg0003")
     with engine.connect() as conn:
         valid = conn.scalar(
             text(

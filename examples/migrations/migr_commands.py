@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 # endregion
 
@@ -98,6 +99,32 @@ def upgrade_locked(
             upgrade_on(engine, config, target)
         finally:
             lock.execute(text("select pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
+# endregion
+
+
+# region: retry
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout gives up
+
+
+def upgrade_retrying(
+    config: Config, target: str = "head", attempts: int = 5, pause_seconds: float = 30
+) -> int:
+    """Upgrade; when a revision timed out waiting for a lock, wait and run the upgrade again.
+
+    The revision that timed out rolled back whole, and the ones before it stay committed, so
+    the next attempt starts at that revision. Returns the number of attempts it took.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            command.upgrade(config, target)
+            return attempt
+        except DBAPIError as exc:  # psycopg: OperationalError; asyncpg: DBAPIError
+            if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE or attempt == attempts:
+                raise
+            time.sleep(pause_seconds)  # let the long transaction in the way finish
+    raise ValueError("attempts must be at least 1")
 
 
 # endregion
