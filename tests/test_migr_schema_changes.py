@@ -208,4 +208,3 @@ def test_backfill_inside_the_revision_loses_every_batch_on_failure(db, config, e
         command.upgrade(config, "0003")  # the batches share the revision's one transaction
     assert filled_slugs(engine) == 1
     assert example("migr_commands").current_revision(config) == "0002"
-
