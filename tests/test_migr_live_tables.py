@@ -192,3 +192,74 @@ def test_not_null_through_a_check_constraint(db, project, engine, example):
     assert check_constraints(engine) == []
     command.upgrade(config, "head")
     assert revision_of(engine) == "pg0006"
+
+
+def index_state(engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "select relname, indisvalid from pg_index join pg_class on oid = indexrelid "
+                "where relname = 'ix_event_user_id'"
+            )
+        ).all()
+
+
+def test_concurrently_waits_for_an_open_snapshot_the_query_finds_it(db, project, engine, example):
+    live = example("migr_pg_live")
+    config = config_for(example, project, db.url)
+    command.upgrade(config, "pg0001")
+    add_events(engine, 10)
+    with engine.connect() as conn:
+        assert live.sessions_in_the_way(conn, "event") == []
+
+    report = engine.connect()  # a report in REPEATABLE READ left idle in its transaction
+    report.execution_options(isolation_level="REPEATABLE READ")
+    report.execute(text("select count(*) from event"))
+    with engine.connect() as conn:
+        found = live.sessions_in_the_way(conn, "event")
+    assert [row.state for row in found] == ["idle in transaction"]
+    assert "select count(*) from event" in found[0].last_query
+
+    # CONCURRENTLY waits for that snapshot; lock_timeout turns the wait into an error.
+    with pytest.raises(DBAPIError) as failed:
+        command.upgrade(config, "pg0002")
+    assert sqlstate(failed.value) == "55P03"
+    assert [valid for _, valid in index_state(engine)] == [False]  # left INVALID
+
+    report.rollback()
+    report.close()
+    command.upgrade(config, "pg0002")  # drops the INVALID one first, then builds it
+    assert index_state(engine) == [("ix_event_user_id", True)]
+
+
+def test_a_writer_idle_in_its_transaction_is_in_the_way_too(db, project, engine, example):
+    live = example("migr_pg_live")
+    command.upgrade(config_for(example, project, db.url), "pg0001")
+    writer = engine.connect()
+    writer.execute(text("insert into event (kind, user_id) values ('login', 1)"))
+    with engine.connect() as conn:
+        assert [row.pid for row in live.sessions_in_the_way(conn, "event")] == [
+            writer.connection.driver_connection.info.backend_pid
+        ]
+    writer.rollback()
+    writer.close()
+
+
+def test_explicit_ids_into_an_identity_column(db, engine, example):
+    live = example("migr_pg_live")
+    live.metadata.create_all(engine)
+    rows = [{"id": 1, "email": "ada@example.com"}, {"id": 2, "email": "grace@example.com"}]
+    with engine.begin() as conn:
+        with pytest.raises(DBAPIError, match="cannot insert a non-DEFAULT value"):
+            with conn.begin_nested():  # GENERATED ALWAYS without OVERRIDING SYSTEM VALUE
+                conn.execute(text("insert into account (id, email) values (:id, :email)"), rows)
+        live.load_with_ids(conn, rows)
+
+    new_row = live.account.insert().values(email="new@example.com").returning(live.account.c.id)
+    with pytest.raises(IntegrityError, match="pk_account"):  # the sequence still hands out 1
+        with engine.begin() as conn:
+            conn.execute(new_row)
+    with engine.begin() as conn:
+        live.move_identity_past_max(conn)
+        assert conn.execute(new_row).scalar_one() == 3
+    live.metadata.drop_all(engine)
