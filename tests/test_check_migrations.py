@@ -164,7 +164,7 @@ HEAD_0002 = [
 ]
 LINT_SKIPPED = "SKIP  squawk lint: PostgreSQL only (pass --url)"
 VERSIONS = "migrations/versions"
-REF = 'references/migrations.md "'
+REF = 'references/migrations-live-tables.md "'
 
 
 def lint(db, passed: str) -> list[str]:

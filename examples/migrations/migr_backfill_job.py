@@ -17,14 +17,11 @@ from pathlib import Path
 from alembic import command
 from migr_commands import alembic_config, new_project
 
-# region: imports
+# region: job
 from migr_models import Author  # app code, unlike a revision, may use the models
 from sqlalchemy import Engine, create_engine, func, insert, select, update
 
-# endregion
 
-
-# region: job
 def backfill_slugs_job(engine: Engine, batch_size: int = 1000) -> int:
     """Fill every missing author.slug, each batch in its own transaction; returns the batches."""
     batches, last_id = 0, 0
@@ -49,7 +46,7 @@ def backfill_slugs_job(engine: Engine, batch_size: int = 1000) -> int:
 # endregion
 
 
-def main(url: str = "sqlite://", authors: int = 2500) -> dict[str, object]:
+def main(url: str = "sqlite://") -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         if url == "sqlite://":  # an in-memory database would vanish between connections
             url = f"sqlite:///{Path(tmp) / 'app.db'}"
@@ -57,7 +54,7 @@ def main(url: str = "sqlite://", authors: int = 2500) -> dict[str, object]:
         command.upgrade(config, "0002")  # slug exists, nullable
         engine = create_engine(url)
         with engine.begin() as conn:
-            rows = [{"name": f"Author {i}"} for i in range(authors)]
+            rows = [{"name": f"Author {i}"} for i in range(2500)]
             conn.execute(insert(Author), rows)
         batches = backfill_slugs_job(engine)
         command.upgrade(config, "head")  # 0003 finds nothing left to fill, sets NOT NULL

@@ -9,8 +9,7 @@ Run: python examples/migrations/migr_pg_live.py postgresql+psycopg://...
 from __future__ import annotations
 
 import sys
-
-from migr_models import NAMING_CONVENTION
+from typing import Any
 
 # region: imports
 from sqlalchemy import (
@@ -44,7 +43,7 @@ IN_THE_WAY = text("""
 """)
 
 
-def sessions_in_the_way(connection: Connection, table: str) -> list[Row]:
+def sessions_in_the_way(connection: Connection, table: str) -> list[Row[Any]]:
     """Run before a CONCURRENTLY build: end (or wait out) what this lists."""
     return list(connection.execute(IN_THE_WAY, {"table": table}))
 
@@ -53,7 +52,7 @@ def sessions_in_the_way(connection: Connection, table: str) -> list[Row]:
 
 
 # region: identity
-metadata = MetaData(naming_convention=NAMING_CONVENTION)
+metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})  # the one name used here
 account = Table(
     "account",
     metadata,

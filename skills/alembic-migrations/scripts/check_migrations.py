@@ -45,7 +45,7 @@ sys.dont_write_bytecode = True  # importing env.py, models and revisions must no
 
 PROG = "check_migrations"
 SCRATCH_NAME = re.compile(r"test|scratch|tmp|temp|(?<![a-z])ci(?![a-z])", re.IGNORECASE)
-REFERENCE = "references/migrations.md"
+REFERENCE = "references/migrations-live-tables.md"
 ASYNC_PG = {"postgresql+asyncpg", "postgresql+psycopg_async"}
 ASYNC_ENV = re.compile(r"create_async_engine|async_engine_from_config")
 
