@@ -14,12 +14,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from migr_commands import alembic_config, new_project
 
 # region: job
 from migr_models import Author  # app code, unlike a revision, may use the models
-from sqlalchemy import Engine, create_engine, func, insert, select, update
+from sqlalchemy import Engine, func, select, update
 
 
 def backfill_slugs_job(engine: Engine, batch_size: int = 1000) -> int:
@@ -52,10 +53,10 @@ def main(url: str = "sqlite://") -> dict[str, object]:
             url = f"sqlite:///{Path(tmp) / 'app.db'}"
         config = alembic_config(new_project(Path(tmp) / "project"), url)
         command.upgrade(config, "0002")  # slug exists, nullable
-        engine = create_engine(url)
+        engine = sa.create_engine(url)
         with engine.begin() as conn:
             rows = [{"name": f"Author {i}"} for i in range(2500)]
-            conn.execute(insert(Author), rows)
+            conn.execute(sa.insert(Author), rows)
         batches = backfill_slugs_job(engine)
         command.upgrade(config, "head")  # 0003 finds nothing left to fill, sets NOT NULL
         with engine.connect() as conn:
