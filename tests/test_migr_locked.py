@@ -80,6 +80,7 @@ def run_two_migrators(db, tmp_path, example, mode: str, deadline: float = 60):
         for n in (1, 2)
     ]
     cycle: list = []
+    errors: list[str] = []
     try:
         for process in processes:
             assert process.stdout.readline() == "ready\n", process.stderr.read()
@@ -97,7 +98,7 @@ def run_two_migrators(db, tmp_path, example, mode: str, deadline: float = 60):
         for process in processes:
             if process.poll() is None:
                 process.kill()
-            process.wait(timeout=10)
+            errors.append(process.communicate(timeout=10)[1])  # and closes the pipes
         # The killed migrators' sessions may still wait on the server: end them.
         watcher.execute(
             text(
@@ -108,7 +109,6 @@ def run_two_migrators(db, tmp_path, example, mode: str, deadline: float = 60):
         watcher.close()
         engine.dispose()
     codes = [p.returncode for p in processes]
-    errors = [p.stderr.read() for p in processes]
     return codes, cycle, errors
 
 
