@@ -110,16 +110,18 @@ def test_env_py_turns_foreign_keys_off_on_aiosqlite_too(db, tmp_path, example):
     project = commands.new_project(tmp_path / "a", use_async=True)
     config = commands.alembic_config(project, db.async_url)
     command.upgrade(config, "0002")
-    fill(foreign_keys_on(create_engine(db.url)))
+    engine = foreign_keys_on(create_engine(db.url))
+    fill(engine)
 
     async def run() -> None:
-        engine = create_async_engine(db.async_url)
-        foreign_keys_on(engine.sync_engine)
-        await example("migr_async").upgrade_async(engine, config)
-        await engine.dispose()
+        async_engine = create_async_engine(db.async_url)
+        foreign_keys_on(async_engine.sync_engine)
+        await example("migr_async").upgrade_async(async_engine, config)
+        await async_engine.dispose()
 
     asyncio.run(run())
-    assert books(create_engine(db.url)) == 2
+    assert books(engine) == 2
+    engine.dispose()
 
 
 @pytest.mark.backends("sqlite")

@@ -34,7 +34,7 @@ def downgrade() -> None:
 
 @pytest.fixture(autouse=True)
 def no_database_url(monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)  # env.py would prefer it to the Config
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # a developer's shell stays out of it
 
 
 def add_failing_revision(project, down: str, revision: str = "fails") -> None:
