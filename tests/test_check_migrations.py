@@ -67,7 +67,7 @@ HEAD_0002 = [
 ]
 LINT_SKIPPED = "SKIP  squawk lint: PostgreSQL only (pass --url)"
 VERSIONS = "migrations/versions"
-REFERENCE = "references/migrations.md"
+REFERENCE = "references/migrations-live-tables.md"
 REF = f'{REFERENCE} "'
 
 

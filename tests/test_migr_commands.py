@@ -18,7 +18,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "migrations"
 
 @pytest.fixture(autouse=True)
 def no_database_url(monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)  # env.py would prefer it to the Config
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # a developer's shell stays out of it
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-CHAIN_HEAD = {"versions_app": "0004", "versions_pg": "pg0003"}
+CHAIN_HEAD = {"versions_app": "0004", "versions_pg": "pg0006"}
 
 FAILING_REVISION = '''"""Creates a table, then fails."""
 
@@ -34,7 +34,7 @@ def downgrade() -> None:
 
 @pytest.fixture(autouse=True)
 def no_database_url(monkeypatch):
-    monkeypatch.delenv("DATABASE_URL", raising=False)  # env.py would prefer it to the Config
+    monkeypatch.delenv("DATABASE_URL", raising=False)  # a developer's shell stays out of it
 
 
 def add_failing_revision(project, down: str, revision: str = "fails") -> None:
@@ -165,7 +165,7 @@ def test_advisory_lock_makes_a_second_migrator_wait(db, tmp_path, example):
     holder.close()
     worker.join(timeout=30)
     assert not worker.is_alive() and errors == []
-    assert commands.current_revision(commands.alembic_config(project, db.url)) == "pg0003"
+    assert commands.current_revision(commands.alembic_config(project, db.url)) == "pg0006"
 
     # A second (later) migrator takes the lock, finds the database at head, does nothing.
     commands.upgrade_locked(engine, commands.alembic_config(project, db.url))

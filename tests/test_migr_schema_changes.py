@@ -144,7 +144,7 @@ def test_create_index_concurrently_runs_outside_the_transaction(db, tmp_path, en
     create_at = script.index("CREATE INDEX CONCURRENTLY ix_event_user_id ON event (user_id);")
     assert commit_at < create_at  # the autocommit block ends the migration's transaction first
 
-    command.upgrade(config, "head")
+    command.upgrade(config, "pg0003")
     with engine.connect() as conn:
         valid = conn.scalar(
             text(
@@ -168,3 +168,43 @@ def test_create_index_concurrently_fails_inside_a_transaction(db, tmp_path, engi
         operations = Operations(MigrationContext.configure(conn))
         with pytest.raises(Exception, match="cannot run inside a transaction block"):
             operations.create_index("ix_x", "event", ["user_id"], postgresql_concurrently=True)
+
+
+def break_the_second_batch(engine) -> None:
+    """A unique slug index and a row already holding the slug author 1500 will get."""
+    with engine.begin() as conn:
+        conn.execute(text("create unique index ux_author_slug on author (slug)"))
+        conn.execute(text("update author set slug = 'author-number-1500' where id = 1"))
+
+
+def filled_slugs(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(text("select count(*) from author where slug is not null"))
+
+
+def test_backfill_job_keeps_the_batches_done_before_a_failure(db, config, engine, example):
+    job = example("migr_backfill_job").backfill_slugs_job
+    command.upgrade(config, "0002")
+    add_authors(engine, 2500)
+    break_the_second_batch(engine)
+
+    with pytest.raises(IntegrityError):
+        job(engine, batch_size=1000)
+    assert filled_slugs(engine) == 1 + 1000  # the first batch committed on its own
+
+    with engine.begin() as conn:  # fix the bad row, run the job again: it goes on
+        conn.execute(text("update author set slug = null where id = 1"))
+    assert job(engine, batch_size=1000) == 2  # the 1500 rows left
+    assert filled_slugs(engine) == 2500
+    command.upgrade(config, "head")  # 0003 finds nothing left, sets NOT NULL
+    assert filled_slugs(engine) == 2500
+
+
+def test_backfill_inside_the_revision_loses_every_batch_on_failure(db, config, engine, example):
+    command.upgrade(config, "0002")
+    add_authors(engine, 2500)
+    break_the_second_batch(engine)
+    with pytest.raises(IntegrityError):
+        command.upgrade(config, "0003")  # the batches share the revision's one transaction
+    assert filled_slugs(engine) == 1
+    assert example("migr_commands").current_revision(config) == "0002"

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # region: imports
@@ -17,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 # endregion
 
@@ -81,16 +83,48 @@ def upgrade_on(engine: Engine, config: Config, target: str = "head") -> None:
 MIGRATION_LOCK_KEY = 7_236_001  # any bigint the app reserves for "migrating"
 
 
-def upgrade_locked(engine: Engine, config: Config, target: str = "head") -> None:
-    """PostgreSQL only: one process migrates at a time; the others wait, then find head."""
+def upgrade_locked(
+    engine: Engine, config: Config, target: str = "head", poll_seconds: float = 0.5
+) -> None:
+    """PostgreSQL only: one process migrates at a time; the others poll, then find head."""
     with engine.connect() as lock:
-        lock.execute(text("select pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        lock.commit()  # a session-level lock outlives the transaction: keep none open
+        # Poll, in autocommit, instead of waiting in pg_advisory_lock(): a waiting statement
+        # holds a snapshot, the migrator's CREATE INDEX CONCURRENTLY waits for every older
+        # snapshot, and the migrator frees the lock only after the index: both hang forever.
+        lock.execution_options(isolation_level="AUTOCOMMIT")
+        take = text("select pg_try_advisory_lock(:key)")
+        while not lock.scalar(take, {"key": MIGRATION_LOCK_KEY}):
+            time.sleep(poll_seconds)  # holds no snapshot between polls
         try:
             upgrade_on(engine, config, target)
         finally:
             lock.execute(text("select pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
-            lock.commit()
+
+
+# endregion
+
+
+# region: retry
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout gives up
+
+
+def upgrade_retrying(
+    config: Config, target: str = "head", attempts: int = 5, pause_seconds: float = 30
+) -> int:
+    """Upgrade; when a revision timed out waiting for a lock, wait and run the upgrade again.
+
+    The revision that timed out rolled back whole, and the ones before it stay committed, so
+    the next attempt starts at that revision. Returns the number of attempts it took.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            command.upgrade(config, target)
+            return attempt
+        except DBAPIError as exc:  # psycopg: OperationalError; asyncpg: DBAPIError
+            if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE or attempt == attempts:
+                raise
+            time.sleep(pause_seconds)  # let the long transaction in the way finish
+    raise ValueError("attempts must be at least 1")
 
 
 # endregion

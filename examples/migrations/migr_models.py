@@ -52,8 +52,8 @@ class Book(Base):
     title: Mapped[str] = mapped_column(String(200), index=True)  # ix_book_title
     pages: Mapped[int | None]
     summary: Mapped[str | None] = mapped_column(Text)  # renamed from "blurb" by revision 0004
-    # fk_book_author_id_author, ix_book_author_id
-    author_id: Mapped[int] = mapped_column(ForeignKey("author.id"), index=True)
+    # fk_book_author_id_author, ix_book_author_id; an author's books go with the author
+    author_id: Mapped[int] = mapped_column(ForeignKey("author.id", ondelete="CASCADE"), index=True)
 
 
 # endregion

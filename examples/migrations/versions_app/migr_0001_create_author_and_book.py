@@ -33,7 +33,10 @@ def upgrade() -> None:
         sa.Column("author_id", sa.Integer(), nullable=False),
         sa.CheckConstraint("pages > 0", name=op.f("ck_book_positive_pages")),
         sa.ForeignKeyConstraint(
-            ["author_id"], ["author.id"], name=op.f("fk_book_author_id_author")
+            ["author_id"],
+            ["author.id"],
+            name=op.f("fk_book_author_id_author"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_book")),
     )

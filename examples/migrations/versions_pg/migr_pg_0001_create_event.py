@@ -19,6 +19,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", event_kind, nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=True),  # NOT NULL from pg0006 on
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event")),
     )
 

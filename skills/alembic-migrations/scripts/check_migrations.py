@@ -65,7 +65,7 @@ sys.dont_write_bytecode = True  # importing env.py, models and revisions must no
 
 PROG = "check_migrations"
 __version__ = "0.1.0"  # the bundle's, .claude-plugin/plugin.json (tests/test_plugin_manifest.py)
-REFERENCE = "references/migrations.md"
+REFERENCE = "references/migrations-live-tables.md"
 ASYNC_PG = {"postgresql+asyncpg", "postgresql+psycopg_async"}
 ASYNC_ENV = re.compile(r"create_async_engine|async_engine_from_config")
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}

@@ -34,13 +34,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-REFERENCE = "references/migrations.md"
+REFERENCE = "references/migrations-live-tables.md"
 BASE_BRANCHES = ("origin/HEAD", "origin/main", "main", "master")
 ERROR, WARNING, NOTE = "FAIL", "WARN", "NOTE"
 CONCURRENTLY = "postgresql-create-index-concurrently-and-enum-values"
 NOT_NULL = "adding-a-not-null-column"
 BATCHES = "data-migrations-in-batches"
 EXPAND_CONTRACT = "dropping-or-renaming-a-column-on-a-live-app"
+LOCK_TIMEOUT_SECTION = "lock-timeout-and-retry"
 
 Add = Callable[[str, str, str], None]  # Report.add(status, check, why)
 
@@ -54,7 +55,7 @@ class Rule:
     severity: str
     what: str  # what the statement does to a live table or the running app
     safe: str  # the safe way
-    section: str | None = None  # anchor in references/migrations.md
+    section: str | None = None  # anchor in REFERENCE
 
 
 # squawk rule -> what it means here. Rules not listed are style advice and not reported
@@ -190,6 +191,7 @@ LOCK_TIMEOUT = Rule(
     "with no lock_timeout, a lock request queued behind a long transaction blocks every later "
     "query on the table until it gets the lock",
     "SET lock_timeout (a few seconds) for the migration connection in env.py, retry on timeout",
+    LOCK_TIMEOUT_SECTION,
 )
 
 
