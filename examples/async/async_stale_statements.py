@@ -49,10 +49,16 @@ async def values(session: AsyncSession) -> list[int]:
     return list(await session.scalars(select(Reading.value).order_by(Reading.id)))
 
 
+ALTER_VALUE_TYPE = {
+    "bigint": text("ALTER TABLE reading ALTER COLUMN value TYPE bigint"),
+    "integer": text("ALTER TABLE reading ALTER COLUMN value TYPE integer"),
+}
+
+
 async def change_value_type(migrator: AsyncEngine, sql_type: str) -> None:
     """What a migration run by another process does: integer <-> bigint."""
     async with migrator.begin() as conn:
-        await conn.execute(text(f"ALTER TABLE reading ALTER COLUMN value TYPE {sql_type}"))
+        await conn.execute(ALTER_VALUE_TYPE[sql_type])
 
 
 # region: retry
@@ -119,8 +125,11 @@ def other_type(sql_type: str) -> str:
 
 async def column_type(engine: AsyncEngine) -> str:
     async with engine.connect() as conn:
-        sql = "select data_type from information_schema.columns where column_name = 'value'"
-        return str(await conn.scalar(text(sql + " and table_name = 'reading'")))
+        sql = text(
+            "select data_type from information_schema.columns"
+            " where table_name = :table and column_name = :column"
+        )
+        return str(await conn.scalar(sql, {"table": "reading", "column": "value"}))
 
 
 async def main(url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/test") -> dict[str, str]:
