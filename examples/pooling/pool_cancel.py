@@ -8,6 +8,8 @@ Backends: postgresql
 Run: python examples/pooling/pool_cancel.py [DATABASE_URL]
 """
 
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
+
 from __future__ import annotations
 
 import asyncio

@@ -9,6 +9,8 @@ Backends: postgresql
 Run: python examples/pooling/pool_state.py [DATABASE_URL]
 """
 
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
+
 from __future__ import annotations
 
 import sys

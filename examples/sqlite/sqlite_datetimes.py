@@ -9,6 +9,8 @@ Backends: sqlite, postgresql
 Run: python examples/sqlite/sqlite_datetimes.py [DATABASE_URL]
 """
 
+# lint: ignore-file[NC001]  (naming conventions: see migr_models.py)
+
 from __future__ import annotations
 
 import sys
