@@ -207,14 +207,9 @@ SHIPPED_PAGES = sorted(ROOT.glob("skills/*/SKILL.md")) + sorted(
 )
 SKILL_MENTION = re.compile(r"\bthe\s+`?([A-Za-z][\w-]*)`?\s+skill\b")
 SCRIPT_MENTION = re.compile(
-    r"(?:the\s+(?P<owner>repository|`[\w-]+`\s+skill)'s\s+`?)?(?<![\w.-])(?<![\w.-]/)scripts/(?P<path>[\w/.-]+\.py)"
+    r"(?:[Tt]he\s+(?P<owner>repository|`[\w-]+`\s+skill)'s\s+`?)?(?<![\w.-])(?<![\w.-]/)scripts/(?P<path>[\w/.-]+\.py)"
 )
-KNOWN_BROKEN = {  # pages other work owns; strict: the test fails once they are fixed
-    "skills/alembic-migrations/references/migrations.md": "'the Alembic skill' is no skill name",
-    "skills/python-database-patterns/references/migrations.md": (
-        "'the Alembic skill'; scripts/render_alembic.py is not in python-database-patterns"
-    ),
-}
+KNOWN_BROKEN: dict[str, str] = {}  # page -> why (strict xfail: fails once fixed)
 
 
 def broken_references(page: Path) -> list[str]:

@@ -3,7 +3,7 @@ virtualenv, the hooks of .pre-commit-hooks.yaml on a throwaway git project, and 
 Actions workflow of skills/alembic-migrations/assets/ci/ run step by step.
 
 One virtualenv serves the module. It sees the suite's packages (SQLAlchemy, Alembic,
-pytest-alembic, pre-commit, pip, setuptools) through a .pth file, as a project's virtualenv holds
+pre-commit, pip, setuptools) through a .pth file, as a project's virtualenv holds
 the project's dependencies, but not the suite's editable install of this package; the package
 under test is built from the copy offline (no index, no build isolation) and installed into the
 scratch virtualenv alone.
@@ -218,7 +218,7 @@ def test_help_and_exit_status_of_each_command(venv, tmp_path):
         assert done.stdout.startswith(f"usage: {module}")
     found = run("lint-models", "bad", cwd=FIXTURES / "lint", env=venv.env, check=False)
     assert found.returncode == 1
-    assert "bad/blog_models.py:28: FK001 foreign key post(author_id) has no index" in found.stdout
+    assert "bad/blog_models.py:28: FK001 [warning] foreign key post(author_id) has no index" in found.stdout
     project = make_project(tmp_path / "project")
     checked = run("check-migrations", project, cwd=tmp_path, env=venv.env)
     assert checked.stdout.splitlines()[-1].startswith("5 passed, 0 failed, 1 skipped in ")
@@ -233,7 +233,7 @@ def test_package_requires_nothing_by_default(venv):
         extra = re.search(r'extra == "([^"]+)"', marker)
         by_extra.setdefault(extra[1] if extra else "", []).append(re.split(r"[<>=!\[ ]", name)[0])
     assert "" not in by_extra  # pip install gives the commands and nothing else
-    assert by_extra["migrations"] == ["alembic", "pytest-alembic"]
+    assert by_extra["migrations"] == ["alembic"]  # no pytest plugin comes with the checker
     assert by_extra["postgresql"] == ["squawk-cli"]
     assert "fastapi" in by_extra["examples"] and "fastapi" not in by_extra["test"]
 
@@ -323,7 +323,7 @@ def test_pre_commit_hooks_block_bad_changes(venv, tmp_path):
 
     status, hooks, output = commit(project, venv, FIXTURES / "hooks" / "unindexed_fk", "0004")
     assert (status, hooks) == (1, {"lint-models": "Failed", "check-migrations": "Passed"}), output
-    assert "app/models.py:38: FK001 foreign key review(book_id) has no index" in output
+    assert "app/models.py:38: FK001 [warning] foreign key review(book_id) has no index" in output
     assert commits(project, venv) == 2
     assert commit(project, venv, FIXTURES / "hooks" / "indexed_fk", "0004")[:2] == (0, both)
 
