@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import importlib
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +106,7 @@ def pytest_generate_tests(metafunc):
 
 
 _reachable: dict[str, str | None] = {}
+_DATABASES_BEFORE = pytest.StashKey[set[str] | None]()
 
 
 def _server_error(name: str) -> str | None:
@@ -274,6 +276,54 @@ def pytest_runtest_logreport(report):
         report.when == "call" or (report.when == "setup" and not report.passed)
     ):
         _tally[backend][report.outcome] += 1
+
+
+# ---- what a run leaves on the PostgreSQL server ----------------------------------------------
+# Kept on purpose and reused by every run: the suite's database and one per xdist worker
+# (<name>_gw0, <name>_gw1, ...). Anything else a run creates, it drops; checked at the end.
+
+
+def _postgresql_databases() -> set[str] | None:
+    url = make_url(SERVER_URLS["postgresql"])
+    engine = create_engine(url.set(database="postgres"))
+    try:
+        with engine.connect() as conn:
+            return set(conn.scalars(text("select datname from pg_database")))
+    except Exception:  # no server: nothing to check
+        return None
+    finally:
+        engine.dispose()
+
+
+def _left_behind(before: set[str], after: set[str]) -> list[str]:
+    base = make_url(SERVER_URLS["postgresql"]).database or ""
+    kept = re.compile(rf"{re.escape(base)}_gw\d+")
+    return sorted(
+        name
+        for name in after - before
+        if (name.startswith(f"{base}_") or "_migcheck_" in name) and not kept.fullmatch(name)
+    )
+
+
+def pytest_sessionstart(session):
+    if not XDIST_WORKER:
+        session.config.stash[_DATABASES_BEFORE] = _postgresql_databases()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = session.config.stash.get(_DATABASES_BEFORE, None)
+    after = _postgresql_databases() if before is not None else None
+    if before is None or after is None:
+        return
+    left = _left_behind(before, after)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = f"the run left {len(left)} database(s) on the server: {', '.join(left)}"
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(f"error: {message}" if IN_CI else f"warning: {message}")
+        if IN_CI:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -218,7 +218,10 @@ def test_help_and_exit_status_of_each_command(venv, tmp_path):
         assert done.stdout.startswith(f"usage: {module}")
     found = run("lint-models", "bad", cwd=FIXTURES / "lint", env=venv.env, check=False)
     assert found.returncode == 1
-    assert "bad/blog_models.py:28: FK001 [warning] foreign key post(author_id) has no index" in found.stdout
+    assert (
+        "bad/blog_models.py:28: FK001 [warning] foreign key post(author_id) has no index"
+        in found.stdout
+    )
     project = make_project(tmp_path / "project")
     checked = run("check-migrations", project, cwd=tmp_path, env=venv.env)
     assert checked.stdout.splitlines()[-1].startswith("5 passed, 0 failed, 1 skipped in ")
