@@ -22,14 +22,53 @@ from sqlalchemy import create_engine, inspect, make_url, text
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "migrations"
-CHECKER = ROOT / "skills" / "alembic-migrations" / "scripts" / "check_migrations.py"
-SUMMARY = re.compile(r"^\d+ passed, \d+ failed, \d+ skipped in \d+\.\ds$")
+SKILL = ROOT / "skills" / "alembic-migrations"
+CHECKER = SKILL / "scripts" / "check_migrations.py"
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) warnings?, (\d+) skipped in \d+\.\ds$")
+COUNTED = ("PASS", "FAIL", "WARN", "SKIP")  # the report lines the summary counts, in its order
 MADE = re.compile(r"throwaway database (\S+_migcheck_[0-9a-f]{8}) on ")
+
+
+LOCK_ADVICE = (
+    "with no lock_timeout, a lock request queued behind a long transaction blocks every later "
+    "query on the table until it gets the lock; SET lock_timeout (a few seconds) for the "
+    "migration connection in env.py, retry on timeout "
+    "(see references/migrations-live-tables.md#lock-timeout-and-retry)"
+)
+
+
+def configure_line(env_py: Path) -> int:
+    """The line of env.py's first context.configure(, where the lock warning points."""
+    lines = env_py.read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if "context.configure(" in line)
+
+
+def lock_warning(env_line: int, first: str, count: int) -> str:
+    """The squawk lint's one warning for `count` revisions that lock tables, `first` being the
+    file:line of the first statement, when env.py sets no lock_timeout."""
+    locks = f"{count} revisions lock" if count != 1 else "1 revision locks"
+    more = f" and {count - 1} more" if count > 1 else ""
+    return (
+        f"WARN  squawk require-lock-timeout migrations/env.py:{env_line}: {locks} tables in use "
+        f"({first}{more}): {LOCK_ADVICE}"
+    )
+
+
+def anchors(page: Path) -> set[str]:
+    """The anchors GitHub gives the headings of a markdown page."""
+    headings = re.findall(r"^#+ (.+)$", page.read_text(), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def resolves(link: str) -> bool:
+    """A link the checker prints (references/page.md#anchor) names a section of the skill."""
+    page, _, anchor = link.partition("#")
+    return (SKILL / page).is_file() and anchor in anchors(SKILL / page)
 
 
 def load_render_alembic():
     spec = importlib.util.spec_from_file_location(
-        "render_alembic", ROOT / "skills" / "alembic-migrations" / "scripts" / "render_alembic.py"
+        "render_alembic", SKILL / "scripts" / "render_alembic.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -130,8 +169,15 @@ def check(
         if made is not None:  # PostgreSQL: the database it made is gone again
             assert not database_exists(args[args.index("--url") + 1], made[1])
     if done.returncode in (0, 1):
-        assert SUMMARY.match(lines[-1]), lines[-1]
+        summary = SUMMARY.match(lines[-1])
+        assert summary, lines[-1]
         lines = lines[:-1]
+        passed, failed, warned, skipped = map(int, summary.groups())
+        assert done.returncode == (1 if failed else 0)  # warnings alone pass
+        if "--format" not in args or args[args.index("--format") + 1] == "text":
+            counts = [sum(line.startswith(f"{status}  ") for line in lines) for status in COUNTED]
+            assert counts == [passed, failed, warned, skipped], (counts, summary[0])
+            assert f", {warned} warning{'s' * (warned != 1)}, " in summary[0]
     return done.returncode, lines, done.stderr
 
 

@@ -12,7 +12,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from migcheck_tools import check, install_checker, make_project, server_url
+from migcheck_tools import (
+    check,
+    install_checker,
+    lock_warning,
+    make_project,
+    resolves,
+    server_url,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,8 +74,7 @@ HEAD_0002 = [
 ]
 LINT_SKIPPED = "SKIP  squawk lint: PostgreSQL only (pass --url)"
 VERSIONS = "migrations/versions"
-REFERENCE = "references/migrations-live-tables.md"
-REF = f'{REFERENCE} "'
+REFERENCE = "references/migrations-live-tables.md"  # the page the squawk findings cite
 
 
 LOCK_TIMEOUT_SET = (
@@ -85,17 +91,11 @@ def lint(db, revisions: int, locking: int) -> list[str]:
     scope = f"all {revisions} revisions (not a git repository; --since REV narrows)"
     if LOCK_TIMEOUT_SET:
         return [f"PASS  squawk lint: {scope}, no unsafe operation"]
-    return [f"NOTE  squawk lint: {scope}", lock_warning(locking)]
+    return [f"NOTE  squawk lint: {scope}", template_lock_warning(locking)]
 
 
-def lock_warning(locking: int) -> str:
-    return (
-        f"WARN  squawk require-lock-timeout migrations/env.py:40: {locking} revisions lock "
-        f"tables in use ({VERSIONS}/0001_create_author_and_book.py:25 and {locking - 1} more): "
-        "with no lock_timeout, a lock request queued behind a long transaction blocks every "
-        "later query on the table until it gets the lock; SET lock_timeout (a few seconds) for "
-        "the migration connection in env.py, retry on timeout"
-    )
+def template_lock_warning(locking: int) -> str:
+    return lock_warning(40, f"{VERSIONS}/0001_create_author_and_book.py:25", locking)
 
 
 def run(db, runs, overlay=None):
@@ -205,10 +205,8 @@ def test_unsafe_operations_on_postgresql(db, runs):
         "create it with postgresql_not_valid=True, then ALTER TABLE ... VALIDATE CONSTRAINT in "
         "a later transaction (it does not block writes)"
     )
-    concurrently = (
-        "(see references/migrations.md#postgresql-create-index-concurrently-and-enum-values)"
-    )
-    lock = [] if LOCK_TIMEOUT_SET else [lock_warning(7)]
+    concurrently = f"(see {REFERENCE}#postgresql-create-index-concurrently-and-enum-values)"
+    lock = [] if LOCK_TIMEOUT_SET else [template_lock_warning(7)]
     # 0005 (varchar(100) -> text) changes only the catalog on PostgreSQL: not reported.
     assert (status, lines, stderr) == (
         1,
@@ -223,7 +221,7 @@ def test_unsafe_operations_on_postgresql(db, runs):
             f"FAIL  squawk adding-required-field {VERSIONS}/0004_add_book_pages.py:19: "
             "ALTER TABLE book ADD COLUMN pages INTEGER NOT NULL: ADD COLUMN ... NOT NULL without a "
             "default fails on a table that has rows; add it nullable, backfill, then set NOT NULL "
-            "(see references/migrations.md#adding-a-not-null-column)",
+            f"(see {REFERENCE}#adding-a-not-null-column)",
             f"FAIL  squawk adding-foreign-key-constraint {VERSIONS}/0006_add_book_editor.py:20: "
             "ALTER TABLE book ADD CONSTRAINT fk_book_editor_id_author FOREIGN KEY(editor_id) "
             "REFERENCES author (id): ADD FOREIGN KEY scans the table while it blocks writes to "
@@ -317,39 +315,52 @@ def test_github_format_annotates_the_failing_line(db, runs):
 
 @pytest.mark.backends("postgresql")
 def test_json_format_has_one_object_per_check_and_finding(db, runs):
+    """One object per report line: the checks, the lint's NOTE, then each squawk finding with
+    its own rule, severity, revision file and line, and the section it cites."""
     status, lines, stderr = runs.result(db, "unsafe", "json")
     records = [json.loads(line) for line in lines]
     assert (status, stderr) == (1, "")
-    checks = [(r["rule"], r["status"], r["severity"]) for r in records[:6]]
+    checks = [(r["rule"], r["status"], r["severity"], r["file"]) for r in records[:6]]
     assert checks == [
-        ("single head", "PASS", "info"),
-        ("upgrade base -> head", "PASS", "info"),
-        ("models match migrations", "PASS", "info"),
-        ("downgrade head -> base", "PASS", "info"),
-        ("upgrade base -> head again", "PASS", "info"),
-        ("squawk lint", "FAIL", "error"),
+        ("single head", "PASS", "info", None),
+        ("upgrade base -> head", "PASS", "info", None),
+        ("models match migrations", "PASS", "info", None),
+        ("downgrade head -> base", "PASS", "info", None),
+        ("upgrade base -> head again", "PASS", "info", None),
+        ("squawk lint", "NOTE", "info", None),  # which revisions it linted, and why
     ]
-    findings = [(r["rule"], r["file"], r["reference"]) for r in records[6:]]
+    findings = [
+        (r["rule"], r["status"], r["severity"], r["file"], r["line"], r["reference"])
+        for r in records[6:]
+    ]
     versions = f"../project/{VERSIONS}"
     concurrently = f"{REFERENCE}#postgresql-create-index-concurrently-and-enum-values"
+    lock = [
+        ("require-lock-timeout", "WARN", "warning", "../project/migrations/env.py", 40,
+         f"{REFERENCE}#lock-timeout-and-retry")
+    ]  # fmt: skip
+    # 0005 (varchar -> text) only changes the catalog: not a finding.
     assert findings == [
-        (
-            "require-concurrent-index-creation",
-            f"{versions}/0003_index_author_name.py",
-            concurrently,
+        ("require-concurrent-index-creation", "FAIL", "error",
+         f"{versions}/0003_index_author_name.py", 18, concurrently),
+        ("adding-required-field", "FAIL", "error",
+         f"{versions}/0004_add_book_pages.py", 19, f"{REFERENCE}#adding-a-not-null-column"),
+        ("adding-foreign-key-constraint", "FAIL", "error",
+         f"{versions}/0006_add_book_editor.py", 20, None),
+        ("constraint-missing-not-valid", "FAIL", "error",
+         f"{versions}/0007_check_book_pages.py", 18, None),
+        *([] if LOCK_TIMEOUT_SET else lock),
+    ]  # fmt: skip
+    # Each object of the lint says what its text line says, line for line.
+    _, text, _ = runs.result(db, "unsafe")
+    header, *found = records[5:]
+    assert [
+        f"NOTE  squawk lint: {header['message']}",
+        *(
+            f"{r['status']:<5} squawk {r['rule']} {r['file'].removeprefix('../project/')}:"
+            f"{r['line']}: {r['message']}"
+            for r in found
         ),
-        (
-            "adding-required-field",
-            f"{versions}/0004_add_book_pages.py",
-            f"{REFERENCE}#adding-a-not-null-column",
-        ),
-        (
-            "changing-column-type",
-            f"{versions}/0005_author_name_text.py",
-            f"{REFERENCE}#data-migrations-in-batches",
-        ),
-        ("adding-foreign-key-constraint", f"{versions}/0006_add_book_editor.py", None),
-        ("constraint-missing-not-valid", f"{versions}/0007_check_book_pages.py", None),
-    ]
-    assert all(r["severity"] == "error" and r["rule"] in r["message"] for r in records[6:])
+    ] == text[5:]
+    assert all(resolves(r["reference"]) for r in records if r["reference"])
     assert set(records[0]) == {"rule", "status", "severity", "file", "line", "message", "reference"}

@@ -20,8 +20,10 @@ from migcheck_tools import (
     FIXTURES,
     Batch,
     check,
+    configure_line,
     copy_project,
     install_checker,
+    lock_warning,
     make_project,
     server_url,
 )
@@ -132,8 +134,16 @@ def test_flask_migrate_project(db, runs):
 
 @pytest.mark.backends("postgresql")
 def test_flask_migrate_project_on_postgresql(db, runs):
+    """Its env.py (Flask-Migrate's) sets no lock_timeout: the lint's one warning, exit 0."""
     _, result = runs.result("flask pg")
-    lines = [*passed("0001", "1 revision"), "PASS  squawk lint: 1 revisions, no unsafe operation"]
+    env_py = FIXTURES / "flask_app" / "migrations" / "env.py"
+    lines = [
+        *passed("0001", "1 revision"),
+        "NOTE  squawk lint: all 1 revision (not a git repository; --since REV narrows)",
+        lock_warning(
+            configure_line(env_py), "migrations/versions/0001_create_post_and_comment.py:25", 1
+        ),
+    ]
     factory = (FIXTURES / "flask_app" / "blog" / "__init__.py").read_text().splitlines()
     line = next(n for n, text in enumerate(factory, 1) if "db.init_app" in text)
     note = (
@@ -197,7 +207,10 @@ def test_history_whose_first_tables_came_from_create_all(db, runs):
 def test_base_metadata_on_postgresql(db, runs):
     _, result = runs.result("--base-metadata pg")
     on_base = "2 revisions on the tables of app.base_schema:metadata"
-    lint = "PASS  squawk lint: 2 revisions, no unsafe operation"
+    lint = (
+        "PASS  squawk lint: all 2 revisions (not a git repository; --since REV narrows), "
+        "no unsafe operation"
+    )
     assert result == (0, [*passed("0002", on_base), lint], "")
 
 

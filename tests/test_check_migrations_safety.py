@@ -30,9 +30,11 @@ from migcheck_tools import (
     MADE,
     Batch,
     check,
+    configure_line,
     database_exists,
     digest,
     install_checker,
+    lock_warning,
     make_project,
     server_url,
     table_names,
@@ -188,13 +190,19 @@ def test_a_postgresql_url_on_the_sqlite_run_is_refused_before_connecting(db, run
 
 @pytest.mark.backends("postgresql")
 def test_the_project_postgresql_database_is_swapped_for_the_throwaway_one(db, runs, victim):
-    lint = "PASS  squawk lint: 2 revisions, no unsafe operation"
-    for key, line, url in [
-        ("sync victim on pg", SYNC_LINE, victim),
-        ("async victim on pg", ASYNC_LINE, victim_async()),
+    """The run passes on the throwaway database; the lint warns once, as these env.py files
+    set no lock_timeout (a warning alone exits 0)."""
+    first = "migrations/versions/0001_create_author_and_book.py:25"
+    for key, line, url, env_py in [
+        ("sync victim on pg", SYNC_LINE, victim, SYNC_ENV),
+        ("async victim on pg", ASYNC_LINE, victim_async(), ASYNC_ENV),
     ]:
         _, result = runs.result(key)
-        assert result == (0, ["PASS  single head: 0002", note(line, url), *PASSED, lint], "")
+        lint = [
+            "NOTE  squawk lint: all 2 revisions (not a git repository; --since REV narrows)",
+            lock_warning(configure_line(env_py), first, 2),
+        ]
+        assert result == (0, ["PASS  single head: 0002", note(line, url), *PASSED, *lint], "")
     assert table_names(victim) == {"sentinel"}
 
 

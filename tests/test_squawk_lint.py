@@ -1,12 +1,13 @@
 """The squawk lint of check_migrations.py (scripts/squawk_lint.py), run as a user runs it: a copy
 of the skill's scripts folder, on a project in its own git repository. main holds revisions
 0001-0004; branch `feature` adds 0005-0010 (two committed, one staged, three untracked). One
-run per scope (default, --all, --since), started together, each asserted several ways; then
-the judgement functions, with what PostgreSQL itself does.
+run per scope (default, --all, --since, and --since in --format github), started together, each
+asserted several ways; then the judgement functions, with what PostgreSQL itself does.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import re
@@ -17,8 +18,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from migcheck_tools import anchors, check, lock_warning, make_project, resolves, server_url
 from sqlalchemy import create_engine, text
-from test_check_migrations import check, make_project, scratch_url
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "migrations"
@@ -69,7 +70,13 @@ def review_project(base: Path) -> Path:
     return project  # 0008-0010 and app/models.py: not added
 
 
-SCOPES = {"default": [], "all": ["--all"], "since": ["--since", "0007"], "bad": ["--since", "x9"]}
+SCOPES = {
+    "default": [],
+    "all": ["--all"],
+    "since": ["--since", "0007"],
+    "bad": ["--since", "x9"],
+    "github": ["--since", "0007", "--format", "github"],
+}
 
 
 class Runs:
@@ -82,7 +89,7 @@ class Runs:
 
     def result(self, db, scope: str) -> tuple[int, list[str], str]:
         if not self.futures:
-            url = scratch_url(db.url)
+            url = server_url(db.url, "postgres")  # the checker makes its own database there
             for name, args in SCOPES.items():
                 project = review_project(self.base / name)
                 self.futures[name] = self.pool.submit(
@@ -230,13 +237,15 @@ def findings(lines: list[str]) -> list[tuple[str, str, str, str]]:
         statement = rest.split(": ")[0]
         for words in ADVICE[rule]:
             assert words in rest, (rule, words, rest)
+        for link in re.findall(r"\(see (\S+)\)$", rest):
+            assert resolves(link), link
         if rule in ("disallowed-unique-constraint", "adding-serial-primary-key-field"):
             assert "postgresql_not_valid" not in rest  # PostgreSQL refuses it there
         found.append((status, rule, where, statement))
     return found
 
 
-def lock_warning(lines: list[str]) -> list[str]:
+def lock_warnings(lines: list[str]) -> list[str]:
     return [line for line in lines if "squawk require-lock-timeout" in line]
 
 
@@ -275,6 +284,41 @@ def test_since_lints_the_revisions_after_it(db, runs):
     assert findings(lines) == BRANCH_FINDINGS[4:]
 
 
+def annotation(line: str) -> str:
+    """The workflow command --format github prints for a text line of the squawk lint: at the
+    revision's file (from where the checker ran) and line, titled with the squawk rule."""
+    title = "title=check_migrations%3A "
+    finding = FINDING.match(line)
+    if finding is not None:
+        status, rule, where, message = finding.groups()
+        file, number = where.rsplit(":", 1)
+        level = {"FAIL": "error", "WARN": "warning"}[status]
+        return f"::{level} file=../project/{file},line={number},{title}{rule}::{message}"
+    message = line.removeprefix("NOTE  squawk lint: ")
+    if not_linted := re.match(r"revision \S+ not linted: (\S+):(\d+) raised", message):
+        file, number = not_linted.groups()
+        return f"::notice file=../project/{file},line={number},{title}squawk lint::{message}"
+    return f"::notice {title}squawk lint::{message}" if line.startswith("NOTE  ") else line
+
+
+@pytest.mark.backends("postgresql")
+def test_github_format_annotates_each_finding_at_its_revision_line(db, runs):
+    _, text, _ = runs.result(db, "since")
+    status, lines, stderr = runs.result(db, "github")
+    assert (status, stderr) == (1, "")
+    assert lines == [annotation(line) for line in text]
+    levels = [line.split(" ")[0] for line in lines[5:]]
+    assert levels == ["::notice", "::error", "::error", "::notice", "::warning", "::error"]
+    assert lines[:5] == UPGRADES  # passing checks stay plain lines
+    assert lines[8].startswith(
+        f"::notice file=../project/{VERSIONS}/0009_trim_titles.py,line=20,"
+    )  # the data migration that was not linted
+    assert lines[9].startswith(
+        f"::warning file=../project/{VERSIONS}/0010_drop_slug_rename_tag.py,line=19,"
+        "title=check_migrations%3A ban-drop-column::ALTER TABLE author DROP COLUMN slug: "
+    )
+
+
 @pytest.mark.backends("postgresql")
 def test_since_an_unknown_revision_is_bad_input(db, runs):
     status, lines, stderr = runs.result(db, "bad")
@@ -287,16 +331,12 @@ def test_since_an_unknown_revision_is_bad_input(db, runs):
 def test_a_missing_lock_timeout_is_one_warning_on_env_py(db, runs):
     _, lines, _ = runs.result(db, "since")
     if LOCK_TIMEOUT_SET:  # env.py of the template sets it: nothing to say
-        assert lock_warning(lines) == []
+        assert lock_warnings(lines) == []
         return
-    assert lock_warning(lines) == [
-        "WARN  squawk require-lock-timeout migrations/env.py:40: 2 revisions lock tables in use "
-        f"({VERSIONS}/0008_types_and_not_null.py:20 and 1 more): with no lock_timeout, a lock "
-        "request queued behind a long transaction blocks every later query on the table until "
-        "it gets the lock; SET lock_timeout (a few seconds) for the migration connection in "
-        "env.py, retry on timeout"
+    assert lock_warnings(lines) == [
+        lock_warning(40, f"{VERSIONS}/0008_types_and_not_null.py:20", 2)
     ]
-    assert lines[-1] == lock_warning(lines)[0]
+    assert lines[-1] == lock_warnings(lines)[0]
 
 
 def test_scope_and_all_are_exclusive(installed, tmp_path):
@@ -464,15 +504,30 @@ def test_set_not_null_is_proven_only_by_a_valid_check():
     assert proven([add.replace("book", "author"), validate]) == set()
 
 
-def test_every_linked_section_exists():
-    page = (SKILL / "references" / "migrations.md").read_text()
-    anchors = {
-        re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
-        for heading in re.findall(r"^#+ (.+)$", page, re.MULTILINE)
+def constants(path: Path, *names: str) -> list:
+    """Module-level constants of a script, read without importing it."""
+    tree = ast.parse(path.read_text())
+    found = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+        if node.targets[0].id in names
     }
-    rules = [*squawk_lint.RULES.values(), *squawk_lint.CONSTRAINTS.values()]
+    return [found[name] for name in names]
+
+
+def test_every_linked_section_exists():
+    """The squawk findings cite squawk_lint.REFERENCE, a failed check its section of
+    check_migrations.REFERENCE (json, github): every anchor is a heading of that page."""
+    rules = [
+        *squawk_lint.RULES.values(),
+        *squawk_lint.CONSTRAINTS.values(),
+        squawk_lint.LOCK_TIMEOUT,
+    ]
     linked = {rule.section for rule in rules if rule.section}
-    assert linked and linked <= anchors
+    assert linked and linked <= anchors(SKILL / squawk_lint.REFERENCE)
+    page, sections = constants(SKILL / "scripts/check_migrations.py", "REFERENCE", "SECTIONS")
+    assert sections and set(sections.values()) <= anchors(SKILL / page)
 
 
 def test_the_reference_postgresql_recipes_pass(tmp_path, example, monkeypatch):
@@ -489,7 +544,7 @@ def test_the_reference_postgresql_recipes_pass(tmp_path, example, monkeypatch):
         project,
         config,
         ScriptDirectory.from_config(config),
-        lambda status, check, why="": lines.append((status, check, why)),
+        lambda status, check, why="", **finding: lines.append((status, check, why)),
         everything=True,
     )
     others = [(status, check) for status, check, _ in lines if "lock-timeout" not in check]

@@ -224,7 +224,9 @@ def test_help_and_exit_status_of_each_command(venv, tmp_path):
     )
     project = make_project(tmp_path / "project")
     checked = run("check-migrations", project, cwd=tmp_path, env=venv.env)
-    assert checked.stdout.splitlines()[-1].startswith("5 passed, 0 failed, 1 skipped in ")
+    assert checked.stdout.splitlines()[-1].startswith(
+        "5 passed, 0 failed, 0 warnings, 1 skipped in "
+    )
 
 
 def test_package_requires_nothing_by_default(venv):
@@ -406,7 +408,7 @@ def test_workflow_run_steps_pass_on_a_good_project(db, venv, tmp_path):
     assert re.search(
         r"^PASS  squawk lint: 1 revision .*\(0003\), no unsafe operation$", check, re.M
     )
-    assert check.splitlines()[-1].startswith("6 passed, 0 failed, 0 skipped in ")
+    assert check.splitlines()[-1].startswith("6 passed, 0 failed, 0 warnings, 0 skipped in ")
     # The workflow's install line put the package there from the tagged commit.
     assert venv.which("check-migrations") == str(venv.bin / "check-migrations")
     direct = next(venv.site.glob("python_database_patterns-*.dist-info")) / "direct_url.json"

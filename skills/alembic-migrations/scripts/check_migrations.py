@@ -2,7 +2,7 @@
 
     python check_migrations.py [PROJECT_DIR] [--url POSTGRESQL_URL] [-c FILE] [-n SECTION]
         [-x KEY=VALUE] [--app MODULE:FACTORY] [--base-metadata MODULE:ATTR]
-        [--format text|json|github]
+        [--since REV | --all] [--format text|json|github]
     python check_migrations.py --url POSTGRESQL_URL --drop-stale
 
 PROJECT_DIR is the folder you run `alembic` (or `flask db`) in (default: the current folder); its
@@ -10,9 +10,14 @@ alembic.ini, migrations/alembic.ini (Flask-Migrate) or pyproject.toml [tool.alem
 unless -c FILE (relative to PROJECT_DIR) and -n SECTION say otherwise. Checks, one line each:
 single head; upgrade base -> head; models match the migrations (what `alembic check` compares);
 downgrade head -> base; upgrade base -> head again; and, on PostgreSQL, a squawk lint of the SQL
-each revision emits (`alembic upgrade --sql`) for operations that lock or break a live table.
-Exit status: 0 all passed, 1 a check failed, 2 bad input (the error names the file or revision),
-128+N killed by signal N (its throwaway database is dropped first).
+each revision emits (`alembic upgrade --sql`) for operations that lock or break a live table:
+by default the revisions git shows new or changed since the merge-base with the main branch
+(every revision without git), `--since REV` those after REV, `--all` every one. The lint's NOTE
+line says which and why, then one FAIL (breaks or blocks a live table) or WARN (risky) line per
+finding, with the safe way and the section of references/ that shows it (squawk_lint.py).
+The last line counts passed, failed, warnings and skipped. Exit status: 0 nothing failed
+(warnings alone pass), 1 a check or finding failed, 2 bad input (the error names the file or
+revision), 128+N killed by signal N (its throwaway database is dropped first).
 
 Database: a throwaway SQLite file by default (sqlite+aiosqlite for an async env.py). With --url
 (PostgreSQL, a role that may CREATE DATABASE, e.g. postgresql+psycopg://postgres@localhost/postgres)
@@ -29,8 +34,10 @@ app comes from --app, FLASK_APP, app.py or wsgi.py (as `flask --app`) and runs i
 --base-metadata creates the tables revision 1 expects (made by create_all() before Alembic came)
 from that MetaData first. Nothing is written to the project: no .pyc, no revision file.
 
---format json prints one object per check and finding (rule, status, severity, file, line,
-message, reference); github prints workflow commands (::error file=...) for the pull request.
+--format json prints one object per line of the report (rule: the check or squawk rule, status,
+severity: error, warning or info, file, line, message, reference: the section of references/);
+github prints workflow commands for the pull request: ::error (FAIL), ::warning (WARN) and
+::notice (NOTE) at the revision's file and line; PASS and SKIP stay plain lines.
 
 Needs: Python 3.10+, SQLAlchemy 2.0+, Alembic, the project's own imports, driver and environment
 variables (the checker imports env.py, the models and settings), and for --url psycopg plus
@@ -65,12 +72,13 @@ sys.dont_write_bytecode = True  # importing env.py, models and revisions must no
 
 PROG = "check_migrations"
 __version__ = "0.1.0"  # the bundle's, .claude-plugin/plugin.json (tests/test_plugin_manifest.py)
-REFERENCE = "references/migrations-live-tables.md"
+# The page the checks' SECTIONS are on (the squawk findings cite squawk_lint.REFERENCE).
+REFERENCE = "references/migrations.md"
 ASYNC_PG = {"postgresql+asyncpg", "postgresql+psycopg_async"}
 ASYNC_ENV = re.compile(r"create_async_engine|async_engine_from_config")
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 MISSING_TABLE = re.compile(r"no such table|UndefinedTable|NoSuchTable", re.IGNORECASE)
-# The check each reference section explains (anchors of references/migrations.md).
+# The section of REFERENCE that explains each check, cited by a FAIL in json and github.
 SECTIONS = {
     "single head": "branches-and-merges",
     "upgrade base -> head": "when-a-revision-fails",
@@ -118,27 +126,12 @@ class Finding:
     severity: str = "error"
 
 
-SEVERITY = {"FAIL": "error", "SKIP": "warning", "PASS": "info", "NOTE": "info"}
+SEVERITY = {"FAIL": "error", "WARN": "warning", "SKIP": "warning", "PASS": "info", "NOTE": "info"}
+ANNOTATION = {"FAIL": "error", "WARN": "warning", "NOTE": "notice"}  # --format github
 
 
-def slug(title: str) -> str:
-    """The anchor GitHub gives a heading."""
-    return re.sub(r"[^a-z0-9 -]", "", title.lower()).replace(" ", "-")
-
-
-def as_finding(check: str, detail: str | Finding) -> Finding:
-    """A detail line of a check ('revision 0003 (path): ... [rule]; ... (see ref "Section")')."""
-    if isinstance(detail, Finding):
-        return detail
-    path = re.search(r"revision \S+ \(([^)]+)\)", detail)
-    rule = re.search(r"\[([a-z0-9-]+)\]", detail)
-    cite = re.search(r'see (\S+) "([^"]+)"', detail)
-    return Finding(
-        rule=rule[1] if rule else check,
-        message=detail,
-        file=path[1] if path else None,
-        reference=f"{cite[1]}#{slug(cite[2])}" if cite else None,
-    )
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' * (count != 1)}"
 
 
 def escape(text: str, *, prop: bool = False) -> str:
@@ -158,7 +151,6 @@ class Report:
         self.started_in = Path.cwd()
         self.out = sys.stdout
         self.results: list[tuple[str, str, str]] = []  # (status, check, why)
-        self.details: list[str] = []
 
     def path(self, file: str | None) -> str | None:
         if file is None or self.fmt == "text":
@@ -180,8 +172,8 @@ class Report:
                 "reference": finding.reference,
             }
             print(json.dumps(record), file=self.out, flush=True)
-        elif status in ("FAIL", "NOTE"):
-            level = "error" if finding.severity == "error" else "notice"
+        elif status in ANNOTATION:
+            level = ANNOTATION[status]
             props = [f"file={escape(file, prop=True)}"] if file else []
             props += [f"line={line}"] if line and file else []
             props.append(f"title={escape(f'{PROG}: {rule}', prop=True)}")
@@ -195,24 +187,28 @@ class Report:
         status: str,
         check: str,
         why: str = "",
-        details: list[str | Finding] | list[str] | None = None,
+        *,
+        rule: str | None = None,
         file: str | None = None,
         line: int | None = None,
+        reference: str | None = None,
     ) -> None:
+        """One line `STATUS check: why`. A finding (squawk_lint.py) also gives its rule, the
+        project file and line it is about and the reference section it cites, for json and
+        github; a failed check gets its section of REFERENCE."""
         section = SECTIONS.get(check)
+        if reference is None and section and status == "FAIL":
+            reference = f"{REFERENCE}#{section}"
         finding = Finding(
-            rule=check,
+            rule=rule or check,
             message=why or check,
             file=file,
             line=line,
-            reference=f"{REFERENCE}#{section}" if section and status == "FAIL" else None,
+            reference=reference,
             severity=SEVERITY[status],
         )
-        self.emit(status, check, finding, f"{status:<5} {check}" + (f": {why}" if why else ""))
-        for detail in details or []:
-            each = as_finding(check, detail)
-            self.emit("FAIL", each.rule, each, f"      {each.message}")
-            self.details.append(each.message)
+        text = f"{status:<5} {check}" + (f": {why}" if why else "")
+        self.emit(status, finding.rule, finding, text)
         self.results.append((status, check, why))
 
     def note(self, message: str, file: str | None = None, line: int | None = None) -> None:
@@ -868,7 +864,7 @@ def run_checks(
                 "env.py did not migrate the throwaway database: it must take its URL from "
                 "sqlalchemy.url (or config.attributes['connection'])"
             )
-        count = f"{len(revisions)} revision{'s' * (len(revisions) != 1)}"
+        count = plural(len(revisions), "revision")
         return count + (f" on the tables of {base_metadata}" if metadata is not None else "")
 
     def models_match() -> str:
@@ -1005,7 +1001,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="MODULE:ATTR",
         help="the MetaData of the tables revision 1 expects (made by create_all())",
     )
-    parser.add_argument("--format", choices=("text", "json", "github"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="json: one object per report line; github: annotations at the file and line",
+    )
     parser.add_argument(
         "--drop-stale",
         action="store_true",
@@ -1081,11 +1082,11 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     failed = report.count("FAIL")
     print(
-        f"{report.count('PASS')} passed, {failed} failed, {report.count('SKIP')} skipped "
-        f"in {elapsed:.1f}s",
+        f"{report.count('PASS')} passed, {failed} failed, {plural(report.count('WARN'), 'warning')}"
+        f", {report.count('SKIP')} skipped in {elapsed:.1f}s",
         file=report.out,
     )
-    return 1 if failed else 0
+    return 1 if failed else 0  # warnings alone pass
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ In CI, fetch the default branch (actions/checkout: fetch-depth: 0) or pass --sin
 
 Each revision's SQL is what `alembic upgrade PARENT:REV --sql` prints. A revision that cannot be
 rendered that way (a data migration reading rows through op.get_bind()) gets a NOTE line and
-is not linted; the others still are. Each finding is one line through the report,
+is not linted; the others still are. A NOTE line says which revisions were linted and why;
+then each finding is one line through the report,
 `FAIL|WARN  squawk <rule> <file>:<line>: <statement>: <what it does>; <safe way> (see ...)`,
-FAIL for what breaks the running app or blocks a live table, WARN for what is risky.
+FAIL for what breaks the running app or blocks a live table, WARN for what is risky. The report
+also gets each finding's rule, file, line and reference section as such (--format json, github).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ BATCHES = "data-migrations-in-batches"
 EXPAND_CONTRACT = "dropping-or-renaming-a-column-on-a-live-app"
 LOCK_TIMEOUT_SECTION = "lock-timeout-and-retry"
 
-Add = Callable[[str, str, str], None]  # Report.add(status, check, why)
+# Report.add(status, check, why, *, rule=None, file=None, line=None, reference=None)
+Add = Callable[..., None]
 
 
 class BadScope(Exception):
@@ -56,6 +59,20 @@ class Rule:
     what: str  # what the statement does to a live table or the running app
     safe: str  # the safe way
     section: str | None = None  # anchor in REFERENCE
+
+
+@dataclass(frozen=True)
+class Result:
+    """One line of the report: `status check: text`; a finding also names its squawk rule,
+    the project file and line it is about, and the section of REFERENCE it cites."""
+
+    status: str
+    check: str
+    text: str
+    rule: str | None = None
+    file: str | None = None
+    line: int | None = None
+    reference: str | None = None
 
 
 # squawk rule -> what it means here. Rules not listed are style advice and not reported
@@ -365,9 +382,10 @@ class Rendered:
 
 
 class RenderFailed(Exception):
-    def __init__(self, message: str, in_revision: bool) -> None:
+    def __init__(self, message: str, in_revision: bool, file: str | None, line: int | None) -> None:
         super().__init__(message)
         self.in_revision = in_revision
+        self.file, self.line = file, line  # where it was raised, in the project
 
 
 @contextlib.contextmanager
@@ -419,8 +437,10 @@ def render(config, script, rev, project: Path) -> Rendered:
             frame for frame in frames if Path(frame.filename).resolve().is_relative_to(project)
         ]
         deepest = (own or inside or [None])[-1]  # the revision's line, else env.py's, ...
-        where = f"{relative(deepest.filename, project)}:{deepest.lineno}" if deepest else "alembic"
-        raise RenderFailed(f"{where} raised {first_line(exc)}", bool(own)) from None
+        file = relative(deepest.filename, project) if deepest else None
+        line = deepest.lineno if deepest else None
+        where = f"{file}:{line}" if deepest else "alembic"
+        raise RenderFailed(f"{where} raised {first_line(exc)}", bool(own), file, line) from None
     finally:
         config.output_buffer = None
     return Rendered(rev, relative(rev.path, project), recorder.statements)
@@ -629,19 +649,23 @@ def lint(
         add("SKIP", "squawk lint", f"{why}; --all lints every revision")
         return
     state = Lint(project, config, script, add, list(reversed(list(script.walk_revisions()))))
-    notes: dict[str, str] = {}
+    notes: dict[str, Result] = {}
     for rev in chosen:
         try:
             state.rendered[rev.revision] = render(config, script, rev, project)
         except RenderFailed as exc:
             if not exc.in_revision:  # env.py itself cannot run offline: nothing can be linted
-                add(ERROR, "squawk lint", f"{exc} in --sql mode")
+                add(ERROR, "squawk lint", f"{exc} in --sql mode", file=exc.file, line=exc.line)
                 return
             state.rendered[rev.revision] = None
-            notes[rev.revision] = (
+            notes[rev.revision] = Result(
+                NOTE,
+                "squawk lint",
                 f"revision {rev.revision} not linted: {exc} in --sql mode, which has no "
                 "database to read rows from (`if op.get_context().as_sql:` can emit one "
-                "statement there instead)"
+                "statement there instead)",
+                file=exc.file,
+                line=exc.line,
             )
     folder = Path(tempfile.mkdtemp(prefix="check_migrations_sql_"))
     try:
@@ -686,42 +710,55 @@ def report(state: Lint, chosen: list, why: str, notes: dict, by_file: dict, foun
             continue  # BEGIN, alembic_version, env.py: not the revision's own SQL
         key = (rendered.rev.revision, statement.first_line)
         flagged.setdefault(key, set()).add(item["rule_name"])
-    lines: list[tuple[str, str, str]] = []
+    lines: list[Result] = []
     locking: list[str] = []  # file:line of statements that need a lock_timeout
     for rev in chosen:
         if rev.revision in notes:
-            lines.append((NOTE, "squawk lint", notes[rev.revision]))
+            lines.append(notes[rev.revision])
             continue
         rendered = state.rendered[rev.revision]
         for statement in rendered.statements:
             rules = flagged.get((rev.revision, statement.first_line), set())
-            where = f"{rendered.file}:{statement.source_line}"
             if "require-lock-timeout" in rules:
-                locking.append(where)
+                locking.append(f"{rendered.file}:{statement.source_line}")
             for rule, advice in state.judge(rendered, statement, rules):
-                lines.append(finding(rule, where, one_line_sql(statement.text), advice))
+                subject = one_line_sql(statement.text)
+                lines.append(finding(rule, rendered.file, statement.source_line, subject, advice))
     if locking and not sets_lock_timeout(state.script):
         env_py = Path(state.script.dir) / "env.py"
         verb = "lock" if len(locking) != 1 else "locks"
         subject = f"{plural(len(locking), 'revision')} {verb} tables in use ({locking[0]}"
         subject += f" and {len(locking) - 1} more)" if len(locking) > 1 else ")"
-        where = env_file(env_py, state.project)
-        lines.append(finding("require-lock-timeout", where, subject, LOCK_TIMEOUT))
-    if any(status in (ERROR, WARNING) for status, _, _ in lines):
-        state.add(NOTE, "squawk lint", why)
+        file, line = env_file(env_py, state.project)
+        lines.append(finding("require-lock-timeout", file, line, subject, LOCK_TIMEOUT))
+    if any(result.status in (ERROR, WARNING) for result in lines):
+        lines.insert(0, Result(NOTE, "squawk lint", why))
     else:
         skipped = f" ({len(notes)} not linted)" if notes else ""
-        lines.append(("PASS", "squawk lint", f"{why}, no unsafe operation{skipped}"))
-    for status, check, text in lines:
-        state.add(status, check, text)
+        lines.append(Result("PASS", "squawk lint", f"{why}, no unsafe operation{skipped}"))
+    for result in lines:
+        state.add(
+            result.status,
+            result.check,
+            result.text,
+            rule=result.rule,
+            file=result.file,
+            line=result.line,
+            reference=result.reference,
+        )
 
 
-def finding(rule: str, where: str, subject: str, advice: Rule) -> tuple[str, str, str]:
-    cite = f" (see {REFERENCE}#{advice.section})" if advice.section else ""
-    return (
+def finding(rule: str, file: str, line: int | None, subject: str, advice: Rule) -> Result:
+    reference = f"{REFERENCE}#{advice.section}" if advice.section else None
+    cite = f" (see {reference})" if reference else ""
+    return Result(
         advice.severity,
-        f"squawk {rule} {where}",
+        f"squawk {rule} {file}:{line}",
         f"{subject}: {advice.what}; {advice.safe}{cite}",
+        rule=rule,
+        file=file,
+        line=line,
+        reference=reference,
     )
 
 
@@ -731,8 +768,8 @@ def sets_lock_timeout(script) -> bool:
     return env_py.is_file() and "lock_timeout" in env_py.read_text(encoding="utf-8")
 
 
-def env_file(env_py: Path, project: Path) -> str:
-    """env.py:<line of its first context.configure(>, where the migration settings are."""
+def env_file(env_py: Path, project: Path) -> tuple[str, int]:
+    """(env.py, the line of its first context.configure(): where the migration settings are)."""
     lines = env_py.read_text(encoding="utf-8").splitlines() if env_py.is_file() else []
     number = next((i for i, line in enumerate(lines, 1) if "context.configure(" in line), 1)
-    return f"{relative(str(env_py), project)}:{number}"
+    return relative(str(env_py), project), number
