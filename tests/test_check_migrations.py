@@ -330,7 +330,7 @@ def test_json_format_has_one_object_per_check_and_finding(db, runs):
         ("squawk lint", "NOTE", "info", None),  # which revisions it linted, and why
     ]
     findings = [
-        (r["rule"], r["status"], r["severity"], r["file"], r["line"], r["reference"])
+        (r["rule"], r["status"], r["severity"], r["file"], r["line"], r["link"])
         for r in records[6:]
     ]
     versions = f"../project/{VERSIONS}"
@@ -362,5 +362,5 @@ def test_json_format_has_one_object_per_check_and_finding(db, runs):
             for r in found
         ),
     ] == text[5:]
-    assert all(resolves(r["reference"]) for r in records if r["reference"])
-    assert set(records[0]) == {"rule", "status", "severity", "file", "line", "message", "reference"}
+    assert all(resolves(r["link"]) for r in records if r["link"])
+    assert set(records[0]) == {"rule", "status", "severity", "file", "line", "message", "link"}

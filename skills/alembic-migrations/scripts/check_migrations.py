@@ -35,7 +35,8 @@ app comes from --app, FLASK_APP, app.py or wsgi.py (as `flask --app`) and runs i
 from that MetaData first. Nothing is written to the project: no .pyc, no revision file.
 
 --format json prints one object per line of the report (rule: the check or squawk rule, status,
-severity: error, warning or info, file, line, message, reference: the section of references/);
+severity: error, warning or info, file, line, message, link: the section of references/ that
+shows the fix);
 github prints workflow commands for the pull request: ::error (FAIL), ::warning (WARN) and
 ::notice (NOTE) at the revision's file and line; PASS and SKIP stay plain lines.
 
@@ -169,7 +170,7 @@ class Report:
                 "file": file,
                 "line": line,
                 "message": finding.message,
-                "reference": finding.reference,
+                "link": finding.reference,
             }
             print(json.dumps(record), file=self.out, flush=True)
         elif status in ANNOTATION:
@@ -221,7 +222,7 @@ class Report:
         print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
         if self.fmt == "json":
             record = {"rule": "input", "status": "ERROR", "severity": "error", "file": None}
-            record |= {"line": None, "message": message, "reference": None}
+            record |= {"line": None, "message": message, "link": None}
             print(json.dumps(record), file=self.out, flush=True)
         elif self.fmt == "github":
             print(f"::error title={PROG}::{escape(message)}", file=self.out, flush=True)
