@@ -97,6 +97,7 @@ def runs(installed, tmp_path_factory):
     job("--base-metadata", create_all, "--base-metadata", spec)
     settings = make_project(base / "settings", "settings_env")
     job("settings", settings)
+    job("logging", make_project(base / "logging", "logging_config"))
     old = fake_sqlalchemy_14(base / "sqlalchemy14")
     job("sqlalchemy 1.4", make_project(base / "sa14"), env={"PYTHONPATH": str(old)})
     if _server_error("postgresql") is None:
@@ -222,6 +223,17 @@ def test_a_setting_the_project_needs_is_named(db, runs):
         ["PASS  single head: 0002"],
         "check_migrations: error: app/settings.py raised KeyError: 'SECRET_KEY' (an environment "
         "variable it reads: set it where the checker runs)\n",
+    )
+
+
+@pytest.mark.backends("sqlite")
+def test_an_import_error_under_another_error_is_named(db, runs):
+    """logging.config wraps the missing module in its own ValueError: the line names both."""
+    _, result = runs.result("logging")
+    assert result[:2] == (2, ["PASS  single head: 0002"])
+    assert result[2] == (
+        "check_migrations: error: app/log_setup.py raised ValueError: Unable to configure "
+        "handler 'pretty', because of ModuleNotFoundError: No module named 'not_installed_here'\n"
     )
 
 

@@ -253,7 +253,19 @@ def explain(exc: BaseException) -> str:
                     f"{text} ({', '.join(names)}: missing or invalid in the environment "
                     "the checker runs in)"
                 )
+    root = root_cause(exc)
+    if root is not exc:  # e.g. logging's "Unable to configure handler" over a missing module
+        return f"{text}, because of {one_line(root)}"
     return text
+
+
+def root_cause(exc: BaseException) -> BaseException:
+    """The first exception of a chain (raise ... from, or raised while handling another)."""
+    seen = {id(exc)}
+    while (inner := exc.__cause__ or exc.__context__) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        exc = inner
+    return exc
 
 
 def in_project(path: str, project: Path) -> bool:
