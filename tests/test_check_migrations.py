@@ -280,6 +280,12 @@ def test_bad_input(installed, tmp_path):
         "cannot create a throwaway database (OperationalError: "
     )
     assert stderr.count("\n") == 1
+    # A driver the checker's Python lacks (pg8000 is not installed here): one line, exit 2.
+    status, _, stderr = check(installed, project, "--url", "postgresql+pg8000://u@127.0.0.1/db")
+    assert (status, stderr.count("\n")) == (2, 1)
+    assert stderr.startswith(
+        "check_migrations: error: --url needs the driver postgresql+pg8000 (ModuleNotFoundError: "
+    )
     assert check(installed, project, "--drop-stale") == (
         2,
         [],

@@ -467,7 +467,13 @@ def admin_engine(given: Any) -> Any:
     from sqlalchemy.pool import NullPool
 
     sync = given.set(drivername="postgresql+psycopg") if given.drivername in ASYNC_PG else given
-    return create_engine(sync, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        return create_engine(sync, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    except ImportError as exc:  # the URL's driver is not installed in this Python
+        raise InputError(
+            f"--url needs the driver {sync.drivername} ({one_line(exc)}): install it where the "
+            f"checker runs ({sys.executable})"
+        ) from None
 
 
 @contextlib.contextmanager
