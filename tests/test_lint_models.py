@@ -16,13 +16,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import legacy_venvs
 import pytest
-from npm_tools import unavailable
 from sqlalchemy import create_engine, inspect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -355,43 +354,13 @@ def test_import_failures_are_one_note(installed):
 # ---- SQLAlchemy 1.4
 
 
-LEGACY_CACHE = (
-    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    / "python-database-patterns"
-    / "venvs"
-)
 LEGACY_PINS = ("sqlalchemy==1.4.54", "sqlmodel==0.0.11")  # the last SQLModel for SQLAlchemy 1.4
 
 
 @pytest.fixture(scope="module")
 def legacy_python() -> Path:
     """A virtualenv with SQLAlchemy 1.4 and an old SQLModel, made once into a user cache."""
-    folder = LEGACY_CACHE / "-".join(pin.replace("==", "") for pin in LEGACY_PINS)
-    python = folder / "bin" / "python"
-    if python.exists():
-        return python
-    LEGACY_CACHE.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".venv-", dir=LEGACY_CACHE))
-    try:
-        subprocess.run([sys.executable, "-m", "venv", str(staging)], check=True, timeout=120)
-        done = subprocess.run(
-            [str(staging / "bin/python"), "-m", "pip", "install", "--quiet",
-             "--disable-pip-version-check", *LEGACY_PINS],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )  # fmt: skip
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            unavailable(f"pip install {' '.join(LEGACY_PINS)} failed: {last}")
-        try:
-            staging.rename(folder)  # a venv runs from its new place: bin/python finds pyvenv.cfg
-        except OSError:  # another process made it first
-            if not python.exists():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return python
+    return legacy_venvs.legacy_python(LEGACY_PINS)
 
 
 def test_sqlalchemy_14_project_gets_version_neutral_findings(installed, legacy_python, figures):
