@@ -13,9 +13,9 @@ from npm_tools import copy_checkout, run_tool
 from skill_folders import dangling_links, eval_files, files
 
 ROOT = Path(__file__).resolve().parent.parent
-PLUGIN = json.loads((ROOT / ".claude-plugin/plugin.json").read_text())
+PLUGIN = json.loads((ROOT / "skills/.claude-plugin/plugin.json").read_text())
 MARKETPLACE = json.loads((ROOT / ".claude-plugin/marketplace.json").read_text())
-SKILLS = sorted(p.name for p in (ROOT / "skills").iterdir() if p.is_dir())
+SKILLS = sorted(p.parent.name for p in (ROOT / "skills").glob("*/SKILL.md"))
 ALWAYS_ON_BUDGET = 600  # tokens the whole bundle adds to every session (skill listing)
 ON_INVOKE_BUDGET = 2_500  # tokens one skill costs when it loads
 
@@ -51,9 +51,11 @@ def test_marketplace_add_install_and_details_list_every_skill(tmp_path, figures)
 
     listed = json.loads(claude("plugin", "list", "--json", home=home))
     assert [entry["id"] for entry in listed] == [plugin_id], listed
-    # What Claude Code reads: the plugin's copy, each skill folder whole and self-contained.
-    installed = Path(listed[0]["installPath"]) / "skills"
-    assert sorted(p.name for p in installed.iterdir()) == SKILLS
+    # What Claude Code reads: the plugin's copy, the skill folders whole and nothing else of
+    # the repository (no evals/, tests/ or examples/).
+    installed = Path(listed[0]["installPath"])
+    assert sorted(p.name for p in installed.iterdir()) == [".claude-plugin", *SKILLS]
+    assert eval_files(installed) == []
     for skill in SKILLS:
         assert files(installed / skill) == files(checkout / "skills" / skill), skill
         assert dangling_links(installed / skill) == [], skill

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PLUGIN = json.loads((ROOT / ".claude-plugin/plugin.json").read_text())
+PLUGIN = json.loads((ROOT / "skills/.claude-plugin/plugin.json").read_text())
 MARKETPLACE = json.loads((ROOT / ".claude-plugin/marketplace.json").read_text())
 REPO = "python-database-patterns/python-database-patterns"
 TOOLS = [
@@ -32,10 +32,13 @@ def test_plugin_manifest_fields():
     assert all(re.fullmatch(r"[a-z0-9-]+", k) for k in PLUGIN["keywords"]), PLUGIN["keywords"]
 
 
-def test_marketplace_lists_this_plugin_at_the_repo_root():
+def test_marketplace_lists_this_plugin_as_the_skills_folder():
+    """The plugin is skills/ (its manifest says the skills sit right there): an install copies
+    the skill folders and nothing else of the repository (no evals, tests or examples)."""
     assert re.fullmatch(r"[a-z0-9-]+", MARKETPLACE["name"])
     assert MARKETPLACE["owner"]["name"]
-    assert entry()["source"] == "./"
+    assert entry()["source"] == "./skills"
+    assert PLUGIN["skills"] == "./"
     assert entry()["description"] == PLUGIN["description"]
 
 

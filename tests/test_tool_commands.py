@@ -26,7 +26,7 @@ import yaml
 from sqlalchemy import create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parent.parent
-VERSION = json.loads((ROOT / ".claude-plugin" / "plugin.json").read_text())["version"]
+VERSION = json.loads((ROOT / "skills" / ".claude-plugin" / "plugin.json").read_text())["version"]
 REPO_URL = "https://github.com/python-database-patterns/python-database-patterns"
 CI_ASSETS = ROOT / "skills" / "alembic-migrations" / "assets" / "ci"
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -72,7 +72,7 @@ from typing import Any
 sys.dont_write_bytecode = True  # importing env.py, models and revisions must not add __pycache__
 
 PROG = "check_migrations"
-__version__ = "0.1.0"  # the bundle's, .claude-plugin/plugin.json (tests/test_plugin_manifest.py)
+__version__ = "0.1.0"  # the bundle's (skills/.claude-plugin/plugin.json)
 # The page the checks' SECTIONS are on (the squawk findings cite squawk_lint.REFERENCE).
 REFERENCE = "references/migrations.md"
 ASYNC_PG = {"postgresql+asyncpg", "postgresql+psycopg_async"}

@@ -43,7 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__version__ = "0.1.0"  # the bundle's, .claude-plugin/plugin.json (tests/test_plugin_manifest.py)
+__version__ = "0.1.0"  # the bundle's (skills/.claude-plugin/plugin.json)
 
 
 @dataclass(frozen=True)
