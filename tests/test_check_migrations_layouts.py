@@ -95,6 +95,11 @@ def runs(installed, tmp_path_factory):
     settings = make_project(base / "settings", "settings_env")
     job("settings", settings)
     job("logging", make_project(base / "logging", "logging_config"))
+    job(
+        "writes log",
+        make_project(base / "writes", "writes_log"),
+        project_writes=("logs", "logs/app.log"),
+    )
     sa14 = make_project(base / "sa14")
     # Made (once, into a user cache) inside the job: a failed install skips that test only.
     batch.submit(
@@ -236,6 +241,19 @@ def test_an_import_error_under_another_error_is_named(db, runs):
         "check_migrations: error: app/log_setup.py raised ValueError: Unable to configure "
         "handler 'pretty', because of ModuleNotFoundError: No module named 'not_installed_here'\n"
     )
+
+
+@pytest.mark.backends("sqlite")
+def test_a_file_the_project_writes_is_named(db, runs):
+    """The app's own logging writes logs/app.log on import: the checker says so (and writes
+    nothing itself: the harness checks every other file is unchanged)."""
+    project, (status, lines, stderr) = runs.result("writes log")
+    assert (status, stderr) == (0, "")
+    assert lines[-1] == (
+        "NOTE  the project's own code wrote logs/app.log while it was imported (the checker "
+        "writes nothing there)"
+    )
+    assert (project / "logs" / "app.log").read_text() == "app imported\n"
 
 
 @pytest.mark.backends("sqlite")

@@ -1051,7 +1051,60 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+# ---- files the project's own code writes ----------------------------------------------------
+# The checker writes nothing in the project, but it imports env.py, the models and the app, and
+# those may (a log file relative to the working folder, say). Such files are named, not removed:
+# the user may be editing the project meanwhile.
+
+NOT_WATCHED = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox",
+               ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages"}  # fmt: skip
+WATCH_LIMIT = 50_000  # files; a bigger tree is not watched
+
+
+def project_files(project: Path) -> dict[str, tuple[int, int]] | None:
+    """Relative path -> (size, mtime) of the project's files; None for a tree too big to watch."""
+    found: dict[str, tuple[int, int]] = {}
+    for folder, dirs, files in os.walk(project):
+        dirs[:] = [
+            d
+            for d in dirs
+            if d not in NOT_WATCHED and not os.path.isfile(f"{folder}/{d}/pyvenv.cfg")
+        ]
+        for name in files:
+            path = os.path.join(folder, name)
+            with contextlib.suppress(OSError):
+                stat = os.lstat(path)
+                found[os.path.relpath(path, project)] = (stat.st_size, stat.st_mtime_ns)
+        if len(found) > WATCH_LIMIT:
+            return None
+    return found
+
+
+@contextlib.contextmanager
+def watch_project(project: Path, report: Report) -> Iterator[None]:
+    before = project_files(project)
+    try:
+        yield
+    finally:
+        after = project_files(project) if before is not None else None
+        if before is not None and after is not None:
+            written = sorted(path for path, stamp in after.items() if before.get(path) != stamp)
+            if written:
+                shown = ", ".join(written[:5]) + (
+                    f" and {len(written) - 5} more" if written[5:] else ""
+                )
+                report.note(
+                    f"the project's own code wrote {shown} while it was imported (the checker "
+                    "writes nothing there)"
+                )
+
+
 def check(args: argparse.Namespace, project: Path, report: Report, temp: Path) -> None:
+    with watch_project(project, report):
+        checks(args, project, report, temp)
+
+
+def checks(args: argparse.Namespace, project: Path, report: Report, temp: Path) -> None:
     layout = find_layout(project, args.config, args.name)
     os.chdir(layout.workdir)  # `prepend_sys_path = .` and relative paths mean this folder
     if layout.flask and str(layout.workdir) not in sys.path:
