@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,31 @@ def unavailable(message: str):
     pytest.skip(message)
 
 
+def install_once(
+    final: Path, wanted: Path, install: Callable[[Path], subprocess.CompletedProcess], what: str
+) -> Path:
+    """``wanted`` (a file below ``final``), made by ``install(staging)`` when it is missing.
+    The install goes into a folder next to ``final`` and is renamed into place, so an
+    interrupted one is never used; a failed one skips the test (fails it when CI=true)."""
+    if wanted.exists():
+        return wanted
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=final.parent))
+    try:
+        result = install(staging)
+        if result.returncode != 0 or not (staging / wanted.relative_to(final)).exists():
+            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+            unavailable(f"{what} failed: {last}")
+        try:
+            staging.rename(final)
+        except OSError:  # another process installed it first
+            if not wanted.exists():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return wanted
+
+
 def tool(name: str) -> Path:
     """Path of the pinned binary ``name``, installing its npm package when missing."""
     package, version = TOOLS[name]
@@ -56,28 +82,17 @@ def tool(name: str) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         unavailable(f"npm not found, so {package}@{version} cannot be installed; install Node.js")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    # Install next to the final folder and rename, so an interrupted install is never used.
-    staging = Path(tempfile.mkdtemp(prefix=".install-", dir=CACHE))
-    try:
-        result = subprocess.run(
+
+    def install(staging: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
             [npm, "install", "--prefix", str(staging), "--no-audit", "--no-fund",
              "--no-save", "--loglevel=error", f"{package}@{version}"],
             capture_output=True,
             text=True,
             timeout=INSTALL_TIMEOUT,
         )  # fmt: skip
-        if result.returncode != 0 or not (staging / "node_modules/.bin" / name).exists():
-            last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-            unavailable(f"npm install {package}@{version} failed: {last}")
-        try:
-            staging.rename(prefix)
-        except OSError:  # another process installed it first
-            if not binary.exists():
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return binary
+
+    return install_once(prefix, binary, install, f"npm install {package}@{version}")
 
 
 def tool_env(home: Path, path_first: Path | None = None) -> dict[str, str]:
