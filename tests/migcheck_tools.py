@@ -188,14 +188,17 @@ class Batch:
     """Runs started together, three at a time (each waits on imports and the database as much
     as on a CPU); each test takes its own result."""
 
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=3)
-        self.futures: dict[str, Future] = {}
+    def __init__(self, workers: int = 3) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=workers)
+        self.futures: dict[object, Future] = {}
 
-    def submit(self, key: str, job: Callable[[], object]) -> None:
+    def submit(self, key: object, job: Callable[[], object]) -> None:
         self.futures[key] = self.pool.submit(job)
 
-    def result(self, key: str):
+    def __contains__(self, key: object) -> bool:
+        return key in self.futures
+
+    def result(self, key: object):
         return self.futures[key].result()
 
     def close(self) -> None:

@@ -7,12 +7,13 @@ skill's SKILL.md shows: the checker creates and drops its own <name>_migcheck_<r
 
 from __future__ import annotations
 
+import functools
 import json
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from migcheck_tools import (
+    Batch,
     check,
     install_checker,
     lock_warning,
@@ -36,33 +37,30 @@ FORMATS = {("sqlite", "raises"): "github", ("postgresql", "unsafe"): "json"}
 
 
 class Runs:
-    """The first test of a backend starts the script on every fixture project of that backend,
-    three at a time (each run waits on imports and the database as much as on a CPU); each
-    test then takes its own result."""
+    """The first test of a backend starts the script on every fixture project of that backend
+    (a Batch: three at a time); each test then takes its own result."""
 
     def __init__(self, installed: Path, base: Path) -> None:
         self.installed, self.base = installed, base
-        self.pool = ThreadPoolExecutor(max_workers=3)
-        self.futures: dict[tuple[str, str | None, str], Future] = {}
+        self.batch = Batch()
 
     def result(self, db, overlay: str | None, fmt: str = "text") -> tuple[int, list[str], str]:
-        if (db.name, overlay, "text") not in self.futures:
+        if (db.name, overlay, "text") not in self.batch:
             args = [] if db.name == "sqlite" else ["--url", server_url(db.url, "postgres")]
             jobs = [(each, "text") for each in OVERLAYS[db.name]]
             jobs += [(each, f) for (name, each), f in FORMATS.items() if name == db.name]
             for each, form in jobs:
                 project = make_project(self.base / db.name / form / (each or "good"), each)
-                self.futures[db.name, each, form] = self.pool.submit(
-                    check, self.installed, project, *args, "--format", form
-                )
-        return self.futures[db.name, overlay, fmt].result()
+                job = functools.partial(check, self.installed, project, *args, "--format", form)
+                self.batch.submit((db.name, each, form), job)
+        return self.batch.result((db.name, overlay, fmt))
 
 
 @pytest.fixture(scope="module")
 def runs(installed, tmp_path_factory):
     runs = Runs(installed, tmp_path_factory.mktemp("projects"))
     yield runs
-    runs.pool.shutdown(wait=True, cancel_futures=True)
+    runs.batch.close()
 
 
 HEAD_0002 = [

@@ -8,17 +8,26 @@ asserted several ways; then the judgement functions, with what PostgreSQL itself
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from migcheck_tools import anchors, check, lock_warning, make_project, resolves, server_url
+from migcheck_tools import (
+    Batch,
+    anchors,
+    check,
+    install_checker,
+    lock_warning,
+    make_project,
+    resolves,
+    server_url,
+)
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,33 +93,29 @@ class Runs:
 
     def __init__(self, installed: Path, base: Path) -> None:
         self.installed, self.base = installed, base
-        self.pool = ThreadPoolExecutor(max_workers=len(SCOPES))
-        self.futures: dict[str, Future] = {}
+        self.batch = Batch(workers=len(SCOPES))
 
     def result(self, db, scope: str) -> tuple[int, list[str], str]:
-        if not self.futures:
+        if scope not in self.batch:
             url = server_url(db.url, "postgres")  # the checker makes its own database there
             for name, args in SCOPES.items():
                 project = review_project(self.base / name)
-                self.futures[name] = self.pool.submit(
-                    check, self.installed, project, "--url", url, *args
+                self.batch.submit(
+                    name, functools.partial(check, self.installed, project, "--url", url, *args)
                 )
-        return self.futures[scope].result()
+        return self.batch.result(scope)
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The skill's scripts folder where an installer puts it."""
-    scripts = tmp_path_factory.mktemp("skills") / "alembic-migrations" / "scripts"
-    shutil.copytree(SKILL / "scripts", scripts, ignore=shutil.ignore_patterns("__pycache__"))
-    return scripts / "check_migrations.py"
+    return install_checker(tmp_path_factory.mktemp("skills"))
 
 
 @pytest.fixture(scope="module")
 def runs(installed, tmp_path_factory):
     runs = Runs(installed, tmp_path_factory.mktemp("review"))
     yield runs
-    runs.pool.shutdown(wait=True, cancel_futures=True)
+    runs.batch.close()
 
 
 UPGRADES = [
