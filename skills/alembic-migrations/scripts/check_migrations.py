@@ -71,6 +71,10 @@ from typing import Any
 
 sys.dont_write_bytecode = True  # importing env.py, models and revisions must not add __pycache__
 
+# The squawk lint lives beside this script; it also holds the small helpers both use.
+import squawk_lint  # noqa: E402
+from squawk_lint import one_line, plural, quiet, relative  # noqa: E402
+
 PROG = "check_migrations"
 __version__ = "0.1.0"  # the bundle's (skills/.claude-plugin/plugin.json)
 # The page the checks' SECTIONS are on (the squawk findings cite squawk_lint.REFERENCE).
@@ -129,10 +133,6 @@ class Finding:
 
 SEVERITY = {"FAIL": "error", "WARN": "warning", "SKIP": "warning", "PASS": "info", "NOTE": "info"}
 ANNOTATION = {"FAIL": "error", "WARN": "warning", "NOTE": "notice"}  # --format github
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' * (count != 1)}"
 
 
 def escape(text: str, *, prop: bool = False) -> str:
@@ -231,12 +231,6 @@ class Report:
         return sum(1 for result in self.results if result[0] == status)
 
 
-def one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-
-
 def explain(exc: BaseException) -> str:
     """one_line(), plus which setting was missing when the project's settings failed."""
     text = one_line(exc)
@@ -274,21 +268,6 @@ def in_project(path: str, project: Path) -> bool:
         return False
     resolved = Path(path).resolve()
     return resolved.is_relative_to(project) and resolved != Path(__file__).resolve()
-
-
-def relative(path: str, project: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(project))
-    except ValueError:
-        return path
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[io.StringIO]:
-    """Keep env.py logging and Alembic's printing out of the report."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-        yield buffer
 
 
 # ---- the guard: no engine reaches a database other than the throwaway one ----------------
@@ -971,8 +950,6 @@ def applied(url: str) -> set[str]:
 
 
 def lint(project: Path, config, script, report: Report) -> None:
-    import squawk_lint  # beside this script (imported here: bytecode writing is off by now)
-
     try:
         squawk_lint.lint(project, config, script, report.add, **LINT_SCOPE)
     except squawk_lint.BadScope as exc:

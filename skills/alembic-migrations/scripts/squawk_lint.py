@@ -301,7 +301,7 @@ def descendants(script, ordered: list, since: str) -> set[str]:
     try:
         start = script.get_revision(since)
     except Exception as exc:
-        raise BadScope(f"--since {since}: {first_line(exc)}") from None
+        raise BadScope(f"--since {since}: {one_line(exc)}") from None
     if start is None:
         raise BadScope(f"--since {since}: no such revision")
     after: set[str] = set()
@@ -390,12 +390,13 @@ class RenderFailed(Exception):
 
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
+    """Keep env.py logging and Alembic's printing out of the report."""
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
         yield
 
 
-def first_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
@@ -440,7 +441,7 @@ def render(config, script, rev, project: Path) -> Rendered:
         file = relative(deepest.filename, project) if deepest else None
         line = deepest.lineno if deepest else None
         where = f"{file}:{line}" if deepest else "alembic"
-        raise RenderFailed(f"{where} raised {first_line(exc)}", bool(own), file, line) from None
+        raise RenderFailed(f"{where} raised {one_line(exc)}", bool(own), file, line) from None
     finally:
         config.output_buffer = None
     return Rendered(rev, relative(rev.path, project), recorder.statements)
@@ -693,7 +694,7 @@ def run_squawk(binary: str, files: list[str]) -> list[dict] | str:
             [binary, "--reporter", "json", *files], capture_output=True, text=True, timeout=120
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        return f"squawk failed: {first_line(exc)}"
+        return f"squawk failed: {one_line(exc)}"
     try:
         found = json.loads(done.stdout or "[]")
     except ValueError:
