@@ -1077,11 +1077,6 @@ def watch_project(project: Path, report: Report) -> Iterator[None]:
 
 
 def check(args: argparse.Namespace, project: Path, report: Report, temp: Path) -> None:
-    with watch_project(project, report):
-        checks(args, project, report, temp)
-
-
-def checks(args: argparse.Namespace, project: Path, report: Report, temp: Path) -> None:
     layout = find_layout(project, args.config, args.name)
     os.chdir(layout.workdir)  # `prepend_sys_path = .` and relative paths mean this folder
     if layout.flask and str(layout.workdir) not in sys.path:
@@ -1117,7 +1112,8 @@ def main(argv: list[str] | None = None) -> int:
             return drop_stale(args.url)
         if not project.is_dir():
             raise InputError(f"{project} is not a folder")
-        check(args, project, report, temp)
+        with watch_project(project, report):
+            check(args, project, report, temp)
     except (InputError, Refused) as exc:
         report.error(str(exc))
         return 2
