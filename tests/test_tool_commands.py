@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from migcheck_tools import make_project
 from sqlalchemy import create_engine, make_url, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,18 +162,6 @@ def venv(tmp_path_factory) -> Venv:
     return made
 
 
-def make_project(folder: Path) -> Path:
-    """tests/fixtures/migrations/good with its Alembic set-up rendered by the skill's script."""
-    shutil.copytree(FIXTURES / "migrations" / "good", folder)
-    render = ROOT / "skills" / "alembic-migrations" / "scripts" / "render_alembic.py"
-    done = subprocess.run(
-        [sys.executable, render, folder, "--metadata", "app.models:Base.metadata"],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return folder
-
-
 # ---- pip install ---------------------------------------------------------------------------
 
 
@@ -222,7 +211,7 @@ def test_help_and_exit_status_of_each_command(venv, tmp_path):
         "bad/blog_models.py:28: FK001 [warning] foreign key post(author_id) has no index"
         in found.stdout
     )
-    project = make_project(tmp_path / "project")
+    project = make_project(tmp_path)
     checked = run("check-migrations", project, cwd=tmp_path, env=venv.env)
     assert checked.stdout.splitlines()[-1].startswith(
         "5 passed, 0 failed, 0 warnings, 1 skipped in "
@@ -305,7 +294,7 @@ def commits(project: Path, venv: Venv) -> int:
 
 
 def test_pre_commit_hooks_block_bad_changes(venv, tmp_path):
-    project = make_project(tmp_path / "project")
+    project = make_project(tmp_path)
     # The users' config from the skill's asset; only the repository moves to the local copy.
     config = (CI_ASSETS / "pre-commit-config.yaml").read_text()
     assert config.count(f"repo: {REPO_URL}\n") == 1 and f"rev: v{VERSION}\n" in config
@@ -378,7 +367,7 @@ def test_workflow_run_steps_pass_on_a_good_project(db, venv, tmp_path):
     GitHub address becomes the local copy, and the service's URL the test server's."""
     venv.pip("uninstall", "-q", "-y", "python-database-patterns")  # the workflow installs it
     # A pull request: main holds the good project, the branch adds revision 0003.
-    project = make_project(tmp_path / "project")
+    project = make_project(tmp_path)
     (project / "requirements.txt").write_text("sqlalchemy\nalembic\npsycopg[binary]\n")
     for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "main"]):
         run("git", *command, cwd=project, env=venv.env)
